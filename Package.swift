@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Quiver: GPU-accelerated compute engine for recommendation and search.
+// Dependencies point one way: QuiverCore <- {QuiverCPU, QuiverOpenCL} <- QuiverRuntime <- quiver (CLI).
+let package = Package(
+    name: "Quiver",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "quiver", targets: ["quiver"]),
+        .library(name: "QuiverRuntime", targets: ["QuiverRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenCL is loaded at run time (dlopen of libOpenCL.so.1), so a binary without the ICD
+        // loader still runs on the CPU backend; only the Khronos headers are needed to build.
+        .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CBLAS"),
+        .target(
+            name: "QuiverKernels",
+            path: "Kernels",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("gemm.cl"),
+                .embedInCode("elementwise.cl"),
+                .embedInCode("rowwise.cl"),
+                .embedInCode("attention.cl"),
+            ]
+        ),
+        .target(name: "QuiverCore"),
+        .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS"]),
+        .target(name: "QuiverOpenCL", dependencies: ["QuiverCore", "COpenCL", "QuiverKernels"]),
+        .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL"]),
+        .executableTarget(
+            name: "quiver",
+            dependencies: ["QuiverRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "GEMMBench",
+            dependencies: ["QuiverRuntime", "CBLAS"],
+            path: "Benchmarks/GEMMBench"
+        ),
+
+        .target(name: "QuiverTestSupport", dependencies: ["QuiverCore", "QuiverRuntime"], path: "Tests/QuiverTestSupport"),
+        .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
+    ]
+)

@@ -1,0 +1,135 @@
+/// Elementwise activation functions, applied on their own or fused into a GEMM epilogue.
+public enum Activation: String, Sendable, CaseIterable {
+    case identity
+    case relu
+    /// GELU, exact form: x · ½(1 + erf(x/√2)) (Hugging Face `gelu`).
+    case gelu
+    /// GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hugging Face `gelu_new`).
+    case geluTanh = "gelu_tanh"
+    case sigmoid
+    case tanh
+}
+
+/// How token embeddings `[B, S, H]` become one vector per sequence.
+public enum PoolingMode: String, Sendable, CaseIterable {
+    /// Mean over positions whose mask is nonzero (sentence-transformers: sum / max(count, 1e-9)).
+    case mean
+    /// The first position (the `[CLS]` token).
+    case cls
+}
+
+/// What a backend runs on.
+public struct DeviceInfo: Sendable, Equatable {
+    public enum Kind: String, Sendable { case cpu, gpu, accelerator, other }
+
+    /// Backend name: "cpu" or "opencl".
+    public var backend: String
+    public var name: String
+    public var kind: Kind
+    public var computeUnits: Int
+    /// Device memory in bytes (host RAM for the CPU backend).
+    public var globalMemoryBytes: UInt64
+    /// Largest single buffer in bytes; bigger tensors are split across several buffers.
+    public var maxAllocationBytes: UInt64
+    /// Extra facts shown by `quiver devices` (driver, OpenCL C version, OpenBLAS core type, …).
+    public var details: [(String, String)]
+
+    public init(backend: String, name: String, kind: Kind, computeUnits: Int, globalMemoryBytes: UInt64,
+                maxAllocationBytes: UInt64, details: [(String, String)] = []) {
+        self.backend = backend
+        self.name = name
+        self.kind = kind
+        self.computeUnits = computeUnits
+        self.globalMemoryBytes = globalMemoryBytes
+        self.maxAllocationBytes = maxAllocationBytes
+        self.details = details
+    }
+
+    public static func == (a: DeviceInfo, b: DeviceInfo) -> Bool {
+        a.backend == b.backend && a.name == b.name && a.kind == b.kind && a.computeUnits == b.computeUnits
+            && a.globalMemoryBytes == b.globalMemoryBytes && a.maxAllocationBytes == b.maxAllocationBytes
+            && a.details.map(\.0) == b.details.map(\.0) && a.details.map(\.1) == b.details.map(\.1)
+    }
+}
+
+/// A tensor that lives where a backend computes (host memory for CPU, device buffers for OpenCL).
+/// Only the backend that created it can use it.
+public protocol DeviceTensor: AnyObject, Sendable {
+    var shape: Shape { get }
+    var dtype: DType { get }
+}
+
+/// The seam between the models/scorer and the hardware. Ops are coarse enough that data stays on
+/// the device between them; every op has the same meaning on every backend.
+///
+/// Conventions for all ops:
+/// - Tensors are row-major; "rows" means all axes but the last, flattened.
+/// - Outputs are preallocated by the caller (`buffer`) and fully overwritten.
+/// - Elementwise and row-wise ops (`add`, `activate`, `layerNorm`, `softmax`, `l2Normalize`) allow
+///   the output to be the same tensor as the first input; `gemm`, `attention` and `pool` do not.
+/// - Shape or dtype errors throw `QuiverError` naming the op and the shapes, before any work.
+/// - Ops may run asynchronously; `download` and `synchronize` wait for them.
+public protocol ComputeBackend: AnyObject, Sendable {
+    var device: DeviceInfo { get }
+
+    /// A new zero-filled tensor on this backend.
+    func buffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor
+    /// Copies `host` into `tensor` (same shape and dtype).
+    func upload(_ host: Tensor, to tensor: DeviceTensor) throws
+    /// Copies `tensor` back to the host.
+    func download(_ tensor: DeviceTensor) throws -> Tensor
+
+    /// `c = activation(a · op(b) + bias)`, all f32.
+    /// - a: `[..., K]` (leading axes flattened to M rows)
+    /// - b: `[K, N]`, or `[N, K]` when `transposeB` (then `op(b) = bᵀ`)
+    /// - bias: `[N]` or nil; c: `[..., N]` with M rows. Cost O(M·N·K).
+    func gemm(_ a: DeviceTensor, _ b: DeviceTensor, transposeB: Bool, bias: DeviceTensor?,
+              activation: Activation, into c: DeviceTensor) throws
+
+    /// `out = a + b`, elementwise, same shapes (the residual connection).
+    func add(_ a: DeviceTensor, _ b: DeviceTensor, into out: DeviceTensor) throws
+
+    /// `out = activation(x)`, elementwise, f32.
+    func activate(_ x: DeviceTensor, _ activation: Activation, into out: DeviceTensor) throws
+
+    /// `out = LayerNorm(x + residual) · gamma + beta` over the last axis H, with biased variance
+    /// and `epsilon` inside the square root (PyTorch `nn.LayerNorm`). x, residual, out: `[..., H]`;
+    /// gamma, beta: `[H]`. `residual` nil means plain LayerNorm.
+    func layerNorm(_ x: DeviceTensor, residual: DeviceTensor?, gamma: DeviceTensor, beta: DeviceTensor,
+                   epsilon: Float, into out: DeviceTensor) throws
+
+    /// Softmax over the last axis N of `x: [B, ..., N]`. `mask: [B, N]` (i32, nonzero = keep) is
+    /// broadcast over the middle axes; masked positions get probability 0. A row with no kept
+    /// position (or only -inf logits) becomes all zeros, never NaN.
+    func softmax(_ x: DeviceTensor, mask: DeviceTensor?, into out: DeviceTensor) throws
+
+    /// Multi-head scaled-dot-product attention with a key padding mask.
+    /// - query, key, value: `[B, S, heads·D]`; mask: `[B, S]` i32 (nonzero = real token)
+    /// - out: `[B, S, heads·D]`, `out[b,s,h] = Σ_t softmax_t(q·k_t · scale) v_t` over kept t;
+    ///   scale defaults to 1/√D. A sequence with no kept key gives zeros.
+    /// Memory is O(B·S·heads·D): the S×S score matrix is never stored.
+    func attention(query: DeviceTensor, key: DeviceTensor, value: DeviceTensor, mask: DeviceTensor,
+                   heads: Int, scale: Float?, into out: DeviceTensor) throws
+
+    /// Pools `x: [B, S, H]` with `mask: [B, S]` (i32) into `out: [B, H]`.
+    func pool(_ x: DeviceTensor, mask: DeviceTensor, mode: PoolingMode, into out: DeviceTensor) throws
+
+    /// Each row of `x: [..., H]` divided by max(‖row‖₂, 1e-12) (PyTorch `F.normalize`).
+    func l2Normalize(_ x: DeviceTensor, into out: DeviceTensor) throws
+
+    /// Element type conversion between f32 and f16 (round to nearest even), or a copy when the
+    /// dtypes match. Same shape.
+    func convert(_ x: DeviceTensor, into out: DeviceTensor) throws
+
+    /// Waits until all enqueued work has finished.
+    func synchronize() throws
+}
+
+extension ComputeBackend {
+    /// A new tensor holding a copy of `host`.
+    public func tensor(_ host: Tensor) throws -> DeviceTensor {
+        let t = try buffer(host.shape, host.dtype)
+        try upload(host, to: t)
+        return t
+    }
+}
