@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "QuiverTestSupport", dependencies: ["QuiverCore", "QuiverRuntime"], path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
         .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
-        .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL"]),
         .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
     ]
 )
