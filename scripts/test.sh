@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds Quiver and runs the whole test suite (both backends; the
+# OpenCL tests run on PoCL when no GPU is present and fail if no OpenCL device exists at all,
+# unless QUIVER_ALLOW_NO_OPENCL=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+source scripts/openblas-env.sh
+swift build --build-tests
+swift test --skip-build
