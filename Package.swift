@@ -45,6 +45,7 @@ let package = Package(
 
         .target(name: "QuiverTestSupport", dependencies: ["QuiverCore", "QuiverRuntime"], path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore"]),
+        .testTarget(name: "QuiverCPUTests", dependencies: ["QuiverCPU"]),
         .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
         .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL"]),
         .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),

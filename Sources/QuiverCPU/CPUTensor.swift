@@ -1,0 +1,28 @@
+import QuiverCore
+
+/// A tensor owned by the CPU backend: row-major elements in 64-byte aligned, zero-initialized host
+/// memory. Only `CPUBackend` ops accept it.
+public final class CPUTensor: DeviceTensor, @unchecked Sendable {
+    public let shape: Shape
+    public let dtype: DType
+    /// Owns the bytes; shared with nothing else (upload/download copy).
+    let storage: TensorStorage
+
+    /// Creates a zero-filled tensor. The caller has checked that the byte count does not overflow.
+    init(shape: Shape, dtype: DType, byteCount: Int) {
+        self.shape = shape
+        self.dtype = dtype
+        storage = TensorStorage(byteCount: byteCount)
+    }
+
+    /// Start of the elements (64-byte aligned). For same-module code and benchmarks; ops on this
+    /// tensor must not run while you write through it.
+    public var data: UnsafeMutableRawPointer { storage.pointer }
+
+    /// Size of the elements in bytes (`shape.count * dtype.size`).
+    public var byteCount: Int { storage.byteCount }
+
+    var floats: UnsafeMutablePointer<Float> { storage.pointer.assumingMemoryBound(to: Float.self) }
+    var int32s: UnsafeMutablePointer<Int32> { storage.pointer.assumingMemoryBound(to: Int32.self) }
+    var halves: UnsafeMutablePointer<Float16> { storage.pointer.assumingMemoryBound(to: Float16.self) }
+}

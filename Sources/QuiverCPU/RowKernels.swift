@@ -1,0 +1,123 @@
+/// Single-row kernels for the row-wise ops (one row = the last axis, `n` contiguous floats).
+/// Each reads its input before writing the same position, so `out` may alias `x`.
+enum RowKernels {
+    /// `out = (s - mean) / sqrt(var + eps) · gamma + beta` with `s = x + residual` (or `x`).
+    /// Mean and biased variance in Float, two passes plus a correction term (Σ(s - mean) is folded
+    /// back into the mean as a low part), so the result stays within a few ulps of a Double
+    /// computation even when |mean| ≫ std.
+    static func layerNorm(_ x: UnsafePointer<Float>, residual: UnsafePointer<Float>?, gamma: UnsafePointer<Float>,
+                          beta: UnsafePointer<Float>, epsilon: Float, out: UnsafeMutablePointer<Float>, n: Int) {
+        let full = n & ~15, tail = n - full
+        var s = x
+        if let residual {
+            Elementwise.apply(.identity, x, adding: residual, into: out, count: n)
+            s = UnsafePointer(out)
+        }
+        var acc = V16()
+        var i = 0
+        while i < full { acc += VectorMath.load(s + i); i += 16 }
+        if tail > 0 { acc += VectorMath.load(s + full, tail, fill: 0) }
+        let meanHi = VectorMath.sum(acc) / Float(n)
+
+        var dev = V16(), sq = V16()
+        i = 0
+        while i < full {
+            let d = VectorMath.load(s + i) - meanHi
+            dev += d; sq += d * d
+            i += 16
+        }
+        if tail > 0 {
+            let d = VectorMath.load(s + full, tail, fill: meanHi) - meanHi
+            dev += d; sq += d * d
+        }
+        let devSum = VectorMath.sum(dev)
+        let meanLo = devSum / Float(n)
+        let variance = Swift.max((VectorMath.sum(sq) - devSum * meanLo) / Float(n), 0)
+        let rstd = 1 / (variance + epsilon).squareRoot()
+
+        i = 0
+        while i < full {
+            let v = (VectorMath.load(s + i) - meanHi - meanLo) * rstd
+            VectorMath.store(v * VectorMath.load(gamma + i) + VectorMath.load(beta + i), out + i)
+            i += 16
+        }
+        if tail > 0 {
+            let v = (VectorMath.load(s + full, tail, fill: 0) - meanHi - meanLo) * rstd
+            let g = VectorMath.load(gamma + full, tail, fill: 0), b = VectorMath.load(beta + full, tail, fill: 0)
+            VectorMath.store(v * g + b, out + full, tail)
+        }
+    }
+
+    /// Masked softmax of one row. `mask` (nonzero = keep) may be nil. Masked positions get 0; a row
+    /// with nothing kept, or only -inf kept, becomes all zeros. Kept +inf logits share the mass.
+    static func softmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>, n: Int) {
+        let full = n & ~15, tail = n - full
+        let negInf = -Float.infinity
+        @inline(__always) func logits(_ i: Int, _ count: Int) -> V16 {
+            var v = count == 16 ? VectorMath.load(x + i) : VectorMath.load(x + i, count, fill: negInf)
+            if let mask {
+                let m = count == 16 ? VectorMath.load(mask + i) : VectorMath.load(mask + i, count)
+                v.replace(with: negInf, where: m .== 0)
+            }
+            return v
+        }
+        var vmax = V16(repeating: negInf)
+        var i = 0
+        while i < full { let v = logits(i, 16); vmax.replace(with: v, where: v .> vmax); i += 16 }
+        if tail > 0 { let v = logits(full, tail); vmax.replace(with: v, where: v .> vmax) }
+        let m = VectorMath.max(vmax)
+
+        if m == negInf {
+            out.update(repeating: 0, count: n)
+            return
+        }
+        if m == .infinity {
+            // Only the kept +inf logits share the probability (the limit of softmax).
+            @inline(__always) func isTop(_ j: Int) -> Bool { x[j] == .infinity && (mask.map { $0[j] != 0 } ?? true) }
+            var count = 0
+            for j in 0..<n where isTop(j) { count += 1 }
+            let p = 1 / Float(count)
+            for j in 0..<n { out[j] = isTop(j) ? p : 0 }
+            return
+        }
+        var vsum = V16()
+        i = 0
+        while i < full {
+            let e = VectorMath.exp(logits(i, 16) - m)
+            VectorMath.store(e, out + i); vsum += e
+            i += 16
+        }
+        if tail > 0 {
+            let e = VectorMath.exp(logits(full, tail) - m)
+            VectorMath.store(e, out + full, tail); vsum += e
+        }
+        let inv = 1 / VectorMath.sum(vsum)
+        i = 0
+        while i < full { VectorMath.store(VectorMath.load(out + i) * inv, out + i); i += 16 }
+        for j in full..<n { out[j] *= inv }
+    }
+
+    /// `out = x / max(‖x‖₂, 1e-12)`; rows whose squares overflow are rescaled first.
+    static func l2Normalize(_ x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, n: Int) {
+        let full = n & ~15, tail = n - full
+        var acc = V16()
+        var i = 0
+        while i < full { let v = VectorMath.load(x + i); acc += v * v; i += 16 }
+        if tail > 0 { let v = VectorMath.load(x + full, tail, fill: 0); acc += v * v }
+        var norm = VectorMath.sum(acc).squareRoot()
+        if norm.isInfinite {
+            // Squares overflowed: ‖x‖ = a·‖x/a‖ with a = max |x|.
+            var a: Float = 0
+            for j in 0..<n { a = Swift.max(a, x[j].magnitude) }
+            if a.isFinite {
+                var s: Float = 0
+                for j in 0..<n { let v = x[j] / a; s += v * v }
+                norm = a * s.squareRoot()
+            }
+        }
+        let scale = 1 / Swift.max(norm, 1e-12)
+        i = 0
+        while i < full { VectorMath.store(VectorMath.load(x + i) * scale, out + i); i += 16 }
+        for j in full..<n { out[j] = x[j] * scale }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import QuiverCore
+import QuiverCPU
+import Testing
+
+@Suite struct AttentionTests {
+    /// Direct float64 loop: out[b,s,h] = Σ_t softmax_t(q·k_t·scale) v_t over kept t.
+    func referenceAttention(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Int32], b: Int, s: Int, heads: Int,
+                            d: Int, scale: Double) -> [Double] {
+        let hd = heads * d
+        var out = [Double](repeating: 0, count: b * s * hd)
+        for bi in 0..<b {
+            let kept = (0..<s).filter { mask[bi * s + $0] != 0 }
+            for h in 0..<heads {
+                for i in 0..<s {
+                    let scores = kept.map { t in
+                        (0..<d).reduce(0.0) { $0 + Double(q[(bi * s + i) * hd + h * d + $1]) * Double(k[(bi * s + t) * hd + h * d + $1]) } * scale
+                    }
+                    guard let m = scores.max() else { continue }
+                    let e = scores.map { exp($0 - m) }, sum = e.reduce(0, +)
+                    for j in 0..<d {
+                        out[(bi * s + i) * hd + h * d + j] = zip(kept, e).reduce(0.0) { $0 + $1.1 / sum * Double(v[(bi * s + $1.0) * hd + h * d + j]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(1, 1, 1, 1), (2, 7, 3, 5), (3, 33, 2, 16), (2, 129, 4, 8)])
+    func matchesDirectLoopWithPaddedKeys(b: Int, s: Int, heads: Int, d: Int) throws {
+        var rng = SeededRandom(UInt64(b * 1000 + s * 10 + heads))
+        let n = b * s * heads * d
+        let q = rng.floats(n, -2...2), k = rng.floats(n, -2...2), v = rng.floats(n)
+        var mask = [Int32](repeating: 1, count: b * s)
+        if b > 1 {
+            for t in (s / 2)..<s { mask[t] = 0 }  // batch 0: padded tail
+            for t in 0..<s { mask[s + t] = t % 3 == 1 ? 0 : 1 }  // batch 1: holes
+        }
+        if b > 2 { for t in 0..<s { mask[2 * s + t] = 0 } }  // batch 2: nothing kept
+        let shape: Shape = [b, s, heads * d]
+        let (tq, tk, tv) = (try upload(shape, q), try upload(shape, k), try upload(shape, v))
+        let tm = try upload([b, s], ints: mask), out = try backend.buffer(shape, .f32)
+        for scale in [nil, 0.3] as [Float?] {
+            try backend.attention(query: tq, key: tk, value: tv, mask: tm, heads: heads, scale: scale, into: out)
+            let want = referenceAttention(q, k, v, mask, b: b, s: s, heads: heads, d: d,
+                                          scale: Double(scale ?? 1 / Float(d).squareRoot()))
+            expectClose(try floats(out), want, rtol: 1e-4, atol: 1e-5, "b\(b) s\(s) heads\(heads) d\(d) scale \(String(describing: scale))")
+        }
+        if b > 2 { #expect(try floats(out)[(2 * s * heads * d)...].allSatisfy { $0 == 0 }) }
+    }
+
+    @Test func rejectsBadHeadsAndMask() throws {
+        let x = try backend.buffer([2, 3, 8], .f32), out = try backend.buffer([2, 3, 8], .f32)
+        #expect(throws: QuiverError.self) {
+            try backend.attention(query: x, key: x, value: x, mask: try backend.buffer([2, 3], .i32), heads: 3, scale: nil, into: out)
+        }
+        let error = #expect(throws: QuiverError.self) {
+            try backend.attention(query: x, key: x, value: x, mask: try backend.buffer([3, 2], .i32), heads: 2, scale: nil, into: out)
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("[3, 2]"))
+    }
+}

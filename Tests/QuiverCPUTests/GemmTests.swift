@@ -1,0 +1,101 @@
+import QuiverCore
+import QuiverCPU
+import Testing
+
+@Suite struct GemmTests {
+    /// Float64 reference of c = act(a·op(b) + bias).
+    func referenceGemm(_ a: [Float], _ b: [Float], _ bias: [Float]?, m: Int, n: Int, k: Int, transposeB: Bool,
+                       _ act: Activation) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = Double(bias?[j] ?? 0)
+                for p in 0..<k { s += Double(a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j]) }
+                c[i * n + j] = reference(act, s)
+            }
+        }
+        return c
+    }
+
+    @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3)])
+    func matchesFloat64(m: Int, n: Int, k: Int) throws {
+        var rng = SeededRandom(UInt64(m * 10_000 + n * 100 + k))
+        let a = rng.floats(m * k), bias = rng.floats(n)
+        for transposeB in [false, true] {
+            let b = rng.floats(k * n)
+            let ta = try upload([m, k], a), tb = try upload(transposeB ? [n, k] : [k, n], b)
+            for act in Activation.allCases {
+                for withBias in [false, true] {
+                    let c = try backend.buffer([m, n], .f32)
+                    try backend.gemm(ta, tb, transposeB: transposeB, bias: withBias ? try upload([n], bias) : nil,
+                                     activation: act, into: c)
+                    let want = referenceGemm(a, b, withBias ? bias : nil, m: m, n: n, k: k, transposeB: transposeB, act)
+                    expectClose(try floats(c), want, rtol: 1e-5, atol: 2e-6 * Double(k).squareRoot(),
+                                "m\(m) n\(n) k\(k) transposeB \(transposeB) \(act) bias \(withBias)")
+                }
+            }
+        }
+    }
+
+    @Test func flattensLeadingAxesOfA() throws {
+        var rng = SeededRandom(5)
+        let a = rng.floats(2 * 3 * 4), b = rng.floats(4 * 5)
+        let c = try backend.buffer([2, 3, 5], .f32)
+        try backend.gemm(try upload([2, 3, 4], a), try upload([4, 5], b), transposeB: false, bias: nil,
+                         activation: .identity, into: c)
+        expectClose(try floats(c), referenceGemm(a, b, nil, m: 6, n: 5, k: 4, transposeB: false, .identity))
+    }
+
+    @Test func emptyRows() throws {
+        // M == 0: nothing to do, no error (K == 0 too: [0, 0] · [0, 3]).
+        try backend.gemm(try backend.buffer([0, 5], .f32), try backend.buffer([5, 3], .f32), transposeB: false,
+                         bias: nil, activation: .identity, into: try backend.buffer([0, 3], .f32))
+        try backend.gemm(try backend.buffer([0, 0], .f32), try backend.buffer([0, 3], .f32), transposeB: false,
+                         bias: try backend.buffer([3], .f32), activation: .gelu, into: try backend.buffer([0, 3], .f32))
+    }
+
+    /// K == 0 means c = activation(bias or 0), N == 0 an empty c. The backend implements both, but
+    /// today `OpChecks.gemm` takes row counts from `Shape.rows`, which is 0 for any shape ending in
+    /// 0 (`[4, 0]`), so it rejects a `[4, 0]` with c `[4, 3]`, and c `[2, 0]` for a `[2, 5]`.
+    /// When that is fixed these known issues stop reproducing and the test says so: drop the wrappers.
+    @Test func emptyInnerOrOuterDimension() throws {
+        withKnownIssue("OpChecks.gemm derives M from Shape.rows, which is 0 when K == 0") {
+            let c = try backend.buffer([4, 3], .f32)
+            try backend.upload(try Tensor(shape: [4, 3], floats: Array(repeating: 9, count: 12)), to: c)
+            try backend.gemm(try backend.buffer([4, 0], .f32), try backend.buffer([0, 3], .f32), transposeB: false,
+                             bias: try upload([3], [1, -2, 3]), activation: .relu, into: c)
+            #expect(try floats(c) == Array(repeating: [1, 0, 3], count: 4).flatMap { $0 })
+            try backend.gemm(try backend.buffer([4, 0], .f32), try backend.buffer([3, 0], .f32), transposeB: true,
+                             bias: nil, activation: .sigmoid, into: c)
+            #expect(try floats(c) == Array(repeating: 0.5, count: 12))
+        }
+        withKnownIssue("OpChecks.gemm compares c's Shape.rows, which is 0 when N == 0") {
+            try backend.gemm(try backend.buffer([2, 5], .f32), try backend.buffer([5, 0], .f32), transposeB: false,
+                             bias: nil, activation: .identity, into: try backend.buffer([2, 0], .f32))
+        }
+    }
+
+    @Test func shapeMismatchNamesTheShapes() throws {
+        let error = #expect(throws: QuiverError.self) {
+            try backend.gemm(try backend.buffer([3, 4], .f32), try backend.buffer([5, 6], .f32), transposeB: false,
+                             bias: nil, activation: .identity, into: try backend.buffer([3, 6], .f32))
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("gemm") && text.contains("[3, 4]") && text.contains("[5, 6]"), "\(text)")
+    }
+
+    @Test func rejectsAliasedOutputAndForeignTensors() throws {
+        let a = try backend.buffer([2, 2], .f32)
+        #expect(throws: QuiverError.self) {
+            try backend.gemm(a, try backend.buffer([2, 2], .f32), transposeB: false, bias: nil, activation: .identity, into: a)
+        }
+        final class Foreign: DeviceTensor, @unchecked Sendable {
+            let shape: Shape = [2, 2]
+            let dtype: DType = .f32
+        }
+        #expect(throws: QuiverError.foreignTensor(op: "gemm", backend: "cpu")) {
+            try backend.gemm(Foreign(), a, transposeB: false, bias: nil, activation: .identity,
+                             into: try backend.buffer([2, 2], .f32))
+        }
+    }
+}
