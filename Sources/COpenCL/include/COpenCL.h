@@ -25,6 +25,7 @@
   X(cl_int, ReleaseMemObject, (cl_mem m), (m)) \
   X(cl_int, EnqueueWriteBuffer, (cl_command_queue q, cl_mem m, cl_bool blocking, size_t offset, size_t size, const void *ptr, cl_uint nwait, const cl_event *wait, cl_event *ev), (q, m, blocking, offset, size, ptr, nwait, wait, ev)) \
   X(cl_int, EnqueueReadBuffer, (cl_command_queue q, cl_mem m, cl_bool blocking, size_t offset, size_t size, void *ptr, cl_uint nwait, const cl_event *wait, cl_event *ev), (q, m, blocking, offset, size, ptr, nwait, wait, ev)) \
+  X(cl_int, EnqueueFillBuffer, (cl_command_queue q, cl_mem m, const void *pattern, size_t pattern_size, size_t offset, size_t size, cl_uint nwait, const cl_event *wait, cl_event *ev), (q, m, pattern, pattern_size, offset, size, nwait, wait, ev)) \
   X(cl_int, EnqueueCopyBuffer, (cl_command_queue q, cl_mem src, cl_mem dst, size_t src_offset, size_t dst_offset, size_t size, cl_uint nwait, const cl_event *wait, cl_event *ev), (q, src, dst, src_offset, dst_offset, size, nwait, wait, ev)) \
   X(cl_program, CreateProgramWithSource, (cl_context c, cl_uint n, const char **strings, const size_t *lengths, cl_int *err), (c, n, strings, lengths, err)) \
   X(cl_program, CreateProgramWithBinary, (cl_context c, cl_uint n, const cl_device_id *devices, const size_t *lengths, const unsigned char **binaries, cl_int *status, cl_int *err), (c, n, devices, lengths, binaries, status, err)) \

@@ -1,0 +1,105 @@
+import QuiverCore
+
+/// The `-D` choices of every kernel family, so an autotuner can override the defaults.
+/// `OpenCLBackend.Options.kernels` nil means `KernelConfig.defaults(for:)`.
+public struct KernelConfig: Hashable, Sendable {
+    /// gemm.cl: a work-group computes a `tileM × tileN` block of C with
+    /// `(tileN / workPerThreadN) × (tileM / workPerThreadM)` work-items, each holding a
+    /// `workPerThreadM × workPerThreadN` micro-tile in registers; K advances `tileK` at a time
+    /// through local memory (`4·tileK·(tileM + tileN + 2)` bytes).
+    public struct GEMM: Hashable, Sendable {
+        public var tileM: Int, tileN: Int, tileK: Int
+        public var workPerThreadM: Int, workPerThreadN: Int
+
+        public init(tileM: Int = 64, tileN: Int = 64, tileK: Int = 16, workPerThreadM: Int = 4, workPerThreadN: Int = 4) {
+            self.tileM = tileM; self.tileN = tileN; self.tileK = tileK
+            self.workPerThreadM = workPerThreadM; self.workPerThreadN = workPerThreadN
+        }
+
+        /// Work-group shape (dimension 0 along N, dimension 1 along M).
+        public var localSize: [Int] { [tileN / workPerThreadN, tileM / workPerThreadM] }
+        public var workGroupSize: Int { localSize[0] * localSize[1] }
+        public var localMemoryBytes: Int { 4 * tileK * (tileM + tileN + 2) }
+        var defines: String {
+            "-D TS_M=\(tileM) -D TS_N=\(tileN) -D TS_K=\(tileK) -D WPT_M=\(workPerThreadM) -D WPT_N=\(workPerThreadN)"
+        }
+
+        func validate() throws {
+            guard [tileM, tileN, tileK, workPerThreadM, workPerThreadN].allSatisfy({ $0 >= 1 }),
+                  tileM % workPerThreadM == 0, tileN % workPerThreadN == 0
+            else {
+                throw QuiverError.invalidArgument(
+                    "KernelConfig.GEMM: tiles \(tileM)×\(tileN)×\(tileK) must be positive and divisible by the "
+                        + "work per thread \(workPerThreadM)×\(workPerThreadN)")
+            }
+        }
+    }
+
+    /// elementwise.cl: 1-D work-groups of `workGroupSize`, grid-stride loops.
+    public struct Elementwise: Hashable, Sendable {
+        public var workGroupSize: Int
+        public init(workGroupSize: Int = 256) { self.workGroupSize = workGroupSize }
+    }
+
+    /// rowwise.cl: one work-group of `workGroupSize` (a power of two) per row, tree reduction in
+    /// local memory (`4·workGroupSize` bytes).
+    public struct Rowwise: Hashable, Sendable {
+        public var workGroupSize: Int
+        public init(workGroupSize: Int = 256) { self.workGroupSize = workGroupSize }
+        var defines: String { "-D WG=\(workGroupSize)" }
+    }
+
+    /// attention.cl: a work-group of `queriesPerGroup` work-items (one query each) of one
+    /// (batch, head); keys/values stream through local memory `keysPerTile` at a time.
+    /// Local memory: `4·(max(queriesPerGroup·(D+1), 2·keysPerTile·D) + keysPerTile)` bytes.
+    public struct Attention: Hashable, Sendable {
+        public var queriesPerGroup: Int
+        public var keysPerTile: Int
+        public init(queriesPerGroup: Int = 64, keysPerTile: Int = 32) {
+            self.queriesPerGroup = queriesPerGroup
+            self.keysPerTile = keysPerTile
+        }
+        func localMemoryBytes(headDim d: Int) -> Int {
+            4 * (max(queriesPerGroup * (d + 1), 2 * keysPerTile * d) + keysPerTile)
+        }
+        func defines(headDim d: Int) -> String {
+            "-D HEAD_DIM=\(d) -D BLOCK_Q=\(queriesPerGroup) -D BLOCK_K=\(keysPerTile)"
+        }
+    }
+
+    public var gemm: GEMM
+    public var elementwise: Elementwise
+    public var rowwise: Rowwise
+    public var attention: Attention
+
+    public init(gemm: GEMM = .init(), elementwise: Elementwise = .init(), rowwise: Rowwise = .init(),
+                attention: Attention = .init()) {
+        self.gemm = gemm
+        self.elementwise = elementwise
+        self.rowwise = rowwise
+        self.attention = attention
+    }
+
+    /// Defaults for `device`: 64×64×16 GEMM tiles with 4×4 per work-item (256 work-items, ~8 KB
+    /// local memory, fits NVIDIA's 48 KB and PoCL), 256-wide row reductions, 64 queries × 32 keys
+    /// attention blocks — shrunk when the device's work-group or local-memory limits are lower.
+    public static func defaults(for device: OpenCLDevice) -> KernelConfig {
+        var c = KernelConfig()
+        let maxWG = max(device.maxWorkGroupSize, 1)
+        let local = Int(min(device.localMemoryBytes, UInt64(Int.max)))
+        let gemmCandidates = [GEMM(), GEMM(tileM: 32, tileN: 32, tileK: 16, workPerThreadM: 4, workPerThreadN: 4),
+                              GEMM(tileM: 16, tileN: 16, tileK: 8, workPerThreadM: 2, workPerThreadN: 2),
+                              GEMM(tileM: 8, tileN: 8, tileK: 8, workPerThreadM: 2, workPerThreadN: 2)]
+        c.gemm = gemmCandidates.first { $0.workGroupSize <= maxWG && $0.localMemoryBytes <= local } ?? gemmCandidates[3]
+        c.elementwise.workGroupSize = min(256, floorPowerOfTwo(maxWG))
+        c.rowwise.workGroupSize = min(256, floorPowerOfTwo(maxWG))
+        c.attention.queriesPerGroup = min(64, floorPowerOfTwo(maxWG))
+        return c
+    }
+
+    static func floorPowerOfTwo(_ n: Int) -> Int {
+        var p = 1
+        while p * 2 <= n { p *= 2 }
+        return p
+    }
+}

@@ -1,0 +1,81 @@
+import QuiverCore
+import QuiverOpenCL
+import Testing
+
+@Suite struct GEMMTests {
+    /// Odd sizes around the 64×64×16 tiles: single element, K not a multiple of TS_K, edges.
+    static let sizes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (7, 33, 129), (33, 7, 17), (129, 65, 33), (2, 130, 5)]
+
+    func run(_ be: OpenCLBackend, m: Int, n: Int, k: Int, transposeB: Bool, bias: Bool, _ act: Activation,
+             seed: UInt64) throws {
+        var rng = SeededRandom(seed)
+        let a = rng.floats(m * k), b = rng.floats(k * n), bv = rng.floats(n)
+        let c = try be.buffer([m, n], .f32)
+        try be.gemm(try be.upload([m, k], a), try be.upload(transposeB ? [n, k] : [k, n], b), transposeB: transposeB,
+                    bias: bias ? try be.upload([n], bv) : nil, activation: act, into: c)
+        let want = Ref.gemm(a, b, m: m, n: n, k: k, transposeB: transposeB, bias: bias ? bv : nil, act)
+        expectClose(try be.floats(c), want, "gemm \(m)×\(n)×\(k) transB=\(transposeB) bias=\(bias) \(act)")
+    }
+
+    @Test(arguments: [false, true])
+    func plainProductOddShapes(transposeB: Bool) throws {
+        guard let be = try TestDevice.backend() else { return }
+        for (i, s) in Self.sizes.enumerated() {
+            try run(be, m: s.m, n: s.n, k: s.k, transposeB: transposeB, bias: false, .identity, seed: UInt64(i))
+        }
+    }
+
+    @Test(arguments: Activation.allCases)
+    func biasAndActivationEpilogue(activation: Activation) throws {
+        guard let be = try TestDevice.backend() else { return }
+        for transposeB in [false, true] {
+            try run(be, m: 37, n: 70, k: 45, transposeB: transposeB, bias: true, activation, seed: 11)
+        }
+    }
+
+    @Test func leadingAxesFlattenToRows() throws {
+        guard let be = try TestDevice.backend() else { return }
+        var rng = SeededRandom(5)
+        let a = rng.floats(3 * 5 * 20), b = rng.floats(20 * 9)
+        let c = try be.buffer([3, 5, 9], .f32)
+        try be.gemm(try be.upload([3, 5, 20], a), try be.upload([20, 9], b), transposeB: false, bias: nil,
+                    activation: .identity, into: c)
+        expectClose(try be.floats(c), Ref.gemm(a, b, m: 15, n: 9, k: 20, transposeB: false, bias: nil, .identity), "rank-3 a")
+    }
+
+    /// K = 0 means c = act(bias or 0). QuiverCore's `OpChecks.gemm` currently counts the rows of
+    /// `a: [M, 0]` as 0 (`Shape.rows`), so it rejects c with M > 0 rows; either outcome is accepted,
+    /// but a result, if any, must be act(bias).
+    @Test func zeroKGivesActivatedBiasOrIsRejected() throws {
+        guard let be = try TestDevice.backend() else { return }
+        let bias: [Float] = [-1, 0.5, 2]
+        let c = try be.upload([4, 3], [Float](repeating: 7, count: 12))   // overwritten, not accumulated
+        do {
+            try be.gemm(try be.buffer([4, 0], .f32), try be.buffer([0, 3], .f32), transposeB: false,
+                        bias: try be.upload([3], bias), activation: .relu, into: c)
+        } catch QuiverError.shapeMismatch {
+            return
+        }
+        expectClose(try be.floats(c), (0..<12).map { Double(max(bias[$0 % 3], 0)) }, "K = 0")
+    }
+
+    @Test func emptyOutputIsANoOp() throws {
+        guard let be = try TestDevice.backend() else { return }
+        try be.gemm(try be.buffer([0, 4], .f32), try be.buffer([4, 3], .f32), transposeB: false, bias: nil,
+                    activation: .gelu, into: try be.buffer([0, 3], .f32))
+        try be.synchronize()
+    }
+
+    @Test func rejectsBadShapesAndAliasing() throws {
+        guard let be = try TestDevice.backend() else { return }
+        let a = try be.buffer([4, 5], .f32)
+        #expect(throws: QuiverError.self) {
+            try be.gemm(a, try be.buffer([6, 3], .f32), transposeB: false, bias: nil, activation: .identity,
+                        into: try be.buffer([4, 3], .f32))
+        }
+        let square = try be.buffer([5, 5], .f32)
+        #expect(throws: QuiverError.self) {
+            try be.gemm(square, square, transposeB: false, bias: nil, activation: .identity, into: square)
+        }
+    }
+}

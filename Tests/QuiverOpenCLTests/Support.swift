@@ -1,0 +1,99 @@
+import Foundation
+import QuiverCore
+import QuiverOpenCL
+import Testing
+
+/// A test failure with a message (thrown so the test fails with it).
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The OpenCL device and backend the tests run on. Missing OpenCL fails the tests with an
+/// explanation, unless QUIVER_ALLOW_NO_OPENCL=1 (then `backend()` returns nil and tests return).
+enum TestDevice {
+    static let allowMissing = ProcessInfo.processInfo.environment["QUIVER_ALLOW_NO_OPENCL"] == "1"
+    /// One cache directory per test process, so the shared backend starts from an empty disk cache.
+    static let cacheDirectory = NSTemporaryDirectory() + "quiver-opencl-tests-\(getpid())"
+
+    static let device: Result<OpenCLDevice?, any Error> = Result {
+        let devices: [OpenCLDevice]
+        do {
+            devices = try OpenCLDiscovery.devices()
+        } catch {
+            if allowMissing { return nil }
+            throw TestFailure("OpenCL is unavailable: \(error). Set QUIVER_ALLOW_NO_OPENCL=1 to skip the OpenCL tests.")
+        }
+        let wanted = Int(ProcessInfo.processInfo.environment["QUIVER_OPENCL_DEVICE"] ?? "") ?? 0
+        guard devices.indices.contains(wanted) else {
+            if allowMissing { return nil }
+            let icds = OpenCLDiscovery.icdFiles()
+            let icdText: String = icds.isEmpty ? "none in /etc/OpenCL/vendors" : icds.joined(separator: ", ")
+            throw TestFailure("no OpenCL device #\(wanted) (found \(devices.count)); ICD files: \(icdText). "
+                + "Install a driver (pocl-opencl-icd for CPUs) or set QUIVER_ALLOW_NO_OPENCL=1 to skip the OpenCL tests.")
+        }
+        return devices[wanted]
+    }
+
+    static let shared: Result<OpenCLBackend?, any Error> = Result {
+        guard let d = try device.get() else { return nil }
+        return try OpenCLBackend(device: d, options: .init(cacheDirectory: cacheDirectory))
+    }
+
+    /// A backend whose buffers are split above `maxAllocationBytes`.
+    static let splitting: Result<OpenCLBackend?, any Error> = Result {
+        guard let d = try device.get() else { return nil }
+        return try OpenCLBackend(device: d, options: .init(maxAllocationBytes: 4096, cacheDirectory: cacheDirectory))
+    }
+
+    /// The shared backend, or nil when OpenCL is absent and QUIVER_ALLOW_NO_OPENCL=1.
+    static func backend() throws -> OpenCLBackend? { try shared.get() }
+    static func splittingBackend() throws -> OpenCLBackend? { try splitting.get() }
+}
+
+/// Deterministic random numbers (SplitMix64).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
+        (0..<n).map { _ in Float.random(in: range, using: &self) }
+    }
+}
+
+extension ComputeBackend {
+    func upload(_ shape: Shape, _ values: [Float]) throws -> DeviceTensor {
+        try tensor(Tensor(shape: shape, floats: values))
+    }
+    func uploadInts(_ shape: Shape, _ values: [Int32]) throws -> DeviceTensor {
+        try tensor(Tensor(shape: shape, int32s: values))
+    }
+    func floats(_ t: DeviceTensor) throws -> [Float] { try download(t).floats() }
+}
+
+/// Expects |got - want| ≤ atol + rtol·|want| elementwise, reporting the worst element.
+func expectClose(_ got: [Float], _ want: [Double], atol: Double = 1e-4, rtol: Double = 1e-4, _ what: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    guard got.count == want.count else {
+        Issue.record(Comment(rawValue: "\(what): \(got.count) values, expected \(want.count)"), sourceLocation: sourceLocation)
+        return
+    }
+    var worst = 0.0, worstIndex = -1
+    for i in got.indices {
+        let g = Double(got[i])
+        let excess = abs(g - want[i]) - (atol + rtol * abs(want[i]))
+        if !g.isFinite || excess > worst { worst = g.isFinite ? excess : .infinity; worstIndex = i }
+    }
+    if worstIndex >= 0 {
+        let message: String = "\(what): element \(worstIndex) is \(got[worstIndex]), expected \(want[worstIndex]) "
+            + "(tolerance \(atol) + \(rtol)·|x|)"
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+    }
+}
