@@ -1,16 +1,13 @@
 import CBLAS
-import Foundation
 import QuiverCore
 
 extension CPUBackend {
     /// Multi-head scaled-dot-product attention with a key padding mask.
     /// query, key, value, out: `[B, S, heads·D]`; mask: `[B, S]` i32 (nonzero = real token).
     ///
-    /// Work is split into (batch, head, block of query rows) units over the threads. Per unit:
-    /// scores = q·kᵀ·scale with `cblas_sgemm` reading the head's columns in place (leading
-    /// dimension heads·D), masked softmax per row, then scores·v written straight into `out`.
-    /// Keys after the last kept one are skipped; a sequence with no kept key gives zeros.
-    /// Scratch is one `[rows, S]` block per task, never the whole `[B, heads, S, S]` tensor.
+    /// Work is split into (batch, head, block of query rows) units over the threads; see
+    /// `AttentionUnits`. Keys after the last kept one are skipped; a sequence with no kept key
+    /// gives zeros. Scratch is one `[rows, S]` block per task, never the `[B, heads, S, S]` scores.
     public func attention(query: DeviceTensor, key: DeviceTensor, value: DeviceTensor, mask: DeviceTensor,
                           heads: Int, scale: Float?, into out: DeviceTensor) throws {
         let (b, s, heads, d) = try OpChecks.attention(query: query, key: key, value: value, mask: mask,
@@ -21,42 +18,64 @@ extension CPUBackend {
         guard to !== tq, to !== tk, to !== tv else {
             throw QuiverError.invalidArgument("attention: out must be a different tensor from query, key and value")
         }
-        let hd = heads * d
-        guard hd <= Int(Int32.max), s <= Int(Int32.max) else {
-            throw QuiverError.invalidArgument("attention: S = \(s) or heads·D = \(hd) exceeds OpenBLAS's 32-bit sizes")
+        guard heads * d <= Int(Int32.max), s <= Int(Int32.max) else {
+            throw QuiverError.invalidArgument("attention: S = \(s) or heads·D = \(heads * d) exceeds OpenBLAS's 32-bit sizes")
         }
         guard b > 0, s > 0, d > 0 else { return }
-        let scale = scale ?? 1 / Float(d).squareRoot()
-        let (qp, kp, vp, mp, outp) = (tq.floats, tk.floats, tv.floats, tm.int32s, to.floats)
-        // Keys past the last kept one carry no weight: process only t < length[b].
-        let lengths = (0..<b).map { bi in ((0..<s).last { mp[bi * s + $0] != 0 } ?? -1) + 1 }
-        let blockRows = Swift.max(1, Swift.min(s, (1 << 16) / s))
-        let blocks = (s + blockRows - 1) / blockRows
-        if OpenBLAS.threads != threads { OpenBLAS.setThreads(threads) }
-
-        parallel.forEach(b * heads * blocks, costPerItem: blockRows * s * (4 * d + 30)) { units in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * s)
-            defer { scores.deallocate() }
-            for unit in units {
-                let (bh, block) = unit.quotientAndRemainder(dividingBy: blocks)
-                let (bi, h) = bh.quotientAndRemainder(dividingBy: heads)
-                let i0 = block * blockRows, rows = Swift.min(blockRows, s - i0)
-                let offset = (bi * s + i0) * hd + h * d
-                let length = lengths[bi]
-                guard length > 0 else {
-                    for r in 0..<rows { (outp + offset + r * hd).update(repeating: 0, count: d) }
-                    continue
-                }
-                let keys = bi * s * hd + h * d
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(length), Int32(d),
-                            scale, qp + offset, Int32(hd), kp + keys, Int32(hd), 0, scores, Int32(length))
-                for r in 0..<rows {
-                    let row = scores + r * length
-                    RowKernels.softmax(row, mask: mp + bi * s, out: row, n: length)
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(length),
-                            1, scores, Int32(length), vp + keys, Int32(hd), 0, outp + offset, Int32(hd))
+        let mp = tm.int32s
+        // Query blocks: scratch of at most 64K floats per task, and at least 2 units per thread
+        // when there are fewer (batch, head) pairs than that.
+        let wantBlocks = (2 * threads + b * heads - 1) / (b * heads)
+        let blockRows = max(1, min((1 << 16) / s, (s + wantBlocks - 1) / wantBlocks))
+        let units = AttentionUnits(
+            q: tq.floats, k: tk.floats, v: tv.floats, mask: mp, out: to.floats, heads: heads, s: s, d: d,
+            scale: scale ?? 1 / Float(d).squareRoot(), blockRows: blockRows, blocks: (s + blockRows - 1) / blockRows,
+            lengths: (0..<b).map { bi in ((0..<s).last { mp[bi * s + $0] != 0 } ?? -1) + 1 })
+        // Many small sgemm calls from our own tasks: OpenBLAS must not thread them as well.
+        BLASThreads.shared.singleThreaded(restoring: threads) {
+            parallel.forEach(b * heads * units.blocks, costPerItem: blockRows * s * (4 * d + 30)) { range in
+                units.run(range)
             }
+        }
+    }
+}
+
+/// One attention call cut into units of (batch b, head h, block of query rows). Per unit:
+/// scores = q·kᵀ·scale by `cblas_sgemm` reading the head's columns in place (leading dimension
+/// heads·D), masked softmax per row, then scores·v by `cblas_sgemm` straight into `out`.
+struct AttentionUnits {
+    let q, k, v: UnsafePointer<Float>
+    let mask: UnsafePointer<Int32>
+    let out: UnsafeMutablePointer<Float>
+    let heads, s, d: Int
+    let scale: Float
+    let blockRows, blocks: Int
+    /// Per batch entry: 1 + index of the last kept key (0 when none is kept).
+    let lengths: [Int]
+
+    func run(_ range: Range<Int>) {
+        let hd = heads * d
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * s)
+        defer { scores.deallocate() }
+        for unit in range {
+            let (bh, block) = unit.quotientAndRemainder(dividingBy: blocks)
+            let (b, h) = bh.quotientAndRemainder(dividingBy: heads)
+            let i0 = block * blockRows, rows = min(blockRows, s - i0)
+            let offset = (b * s + i0) * hd + h * d
+            let length = lengths[b]
+            guard length > 0 else {
+                for r in 0..<rows { (out + offset + r * hd).update(repeating: 0, count: d) }
+                continue
+            }
+            let keys = b * s * hd + h * d
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(length), Int32(d),
+                        scale, q + offset, Int32(hd), k + keys, Int32(hd), 0, scores, Int32(length))
+            for r in 0..<rows {
+                let row = scores + r * length
+                RowKernels.softmax(row, mask: mask + b * s, out: row, n: length)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(length),
+                        1, scores, Int32(length), v + keys, Int32(hd), 0, out + offset, Int32(hd))
         }
     }
 }

@@ -19,7 +19,7 @@ public final class CPUBackend: ComputeBackend {
         let n = max(threads ?? HostInfo.defaultThreads(), 1)
         self.threads = n
         parallel = Parallel(threads: n)
-        OpenBLAS.setThreads(n)
+        BLASThreads.shared.prepareForGemm(threads: n)
         let memory = HostInfo.physicalMemory
         device = DeviceInfo(
             backend: "cpu",

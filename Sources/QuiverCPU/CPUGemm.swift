@@ -24,7 +24,7 @@ extension CPUBackend {
         if k == 0 {
             cp.update(repeating: 0, count: m * n)
         } else {
-            if OpenBLAS.threads != threads { OpenBLAS.setThreads(threads) }
+            BLASThreads.shared.prepareForGemm(threads: threads)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), 1, ta.floats, Int32(k),
                         tb.floats, transposeB ? Int32(k) : Int32(n), 0, cp, Int32(n))

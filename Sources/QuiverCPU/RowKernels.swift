@@ -50,22 +50,32 @@ enum RowKernels {
 
     /// Masked softmax of one row. `mask` (nonzero = keep) may be nil. Masked positions get 0; a row
     /// with nothing kept, or only -inf kept, becomes all zeros. Kept +inf logits share the mass.
+    /// Pass 1 writes the masked logits (-inf where masked) to `out` and finds the max, so the exp
+    /// pass needs no mask.
     static func softmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>, n: Int) {
         let full = n & ~15, tail = n - full
         let negInf = -Float.infinity
-        @inline(__always) func logits(_ i: Int, _ count: Int) -> V16 {
-            var v = count == 16 ? VectorMath.load(x + i) : VectorMath.load(x + i, count, fill: negInf)
-            if let mask {
-                let m = count == 16 ? VectorMath.load(mask + i) : VectorMath.load(mask + i, count)
-                v.replace(with: negInf, where: m .== 0)
-            }
-            return v
-        }
         var vmax = V16(repeating: negInf)
         var i = 0
-        while i < full { let v = logits(i, 16); vmax.replace(with: v, where: v .> vmax); i += 16 }
-        if tail > 0 { let v = logits(full, tail); vmax.replace(with: v, where: v .> vmax) }
-        let m = VectorMath.max(vmax)
+        if let mask {
+            while i < full {
+                let v = VectorMath.select(VectorMath.load(x + i), keep: VectorMath.keep(VectorMath.load(mask + i)), else: negInf)
+                VectorMath.store(v, out + i)
+                vmax.replace(with: v, where: v .> vmax)
+                i += 16
+            }
+            for j in full..<n { out[j] = mask[j] == 0 ? negInf : x[j] }
+        } else {
+            while i < full {
+                let v = VectorMath.load(x + i)
+                VectorMath.store(v, out + i)
+                vmax.replace(with: v, where: v .> vmax)
+                i += 16
+            }
+            for j in full..<n { out[j] = x[j] }
+        }
+        var m = VectorMath.max(vmax)
+        for j in full..<n where out[j] > m { m = out[j] }
 
         if m == negInf {
             out.update(repeating: 0, count: n)
@@ -73,23 +83,24 @@ enum RowKernels {
         }
         if m == .infinity {
             // Only the kept +inf logits share the probability (the limit of softmax).
-            @inline(__always) func isTop(_ j: Int) -> Bool { x[j] == .infinity && (mask.map { $0[j] != 0 } ?? true) }
             var count = 0
-            for j in 0..<n where isTop(j) { count += 1 }
+            for j in 0..<n where out[j] == .infinity { count += 1 }
             let p = 1 / Float(count)
-            for j in 0..<n { out[j] = isTop(j) ? p : 0 }
+            for j in 0..<n { out[j] = out[j] == .infinity ? p : 0 }
             return
         }
         var vsum = V16()
         i = 0
         while i < full {
-            let e = VectorMath.exp(logits(i, 16) - m)
-            VectorMath.store(e, out + i); vsum += e
+            let e = VectorMath.exp(VectorMath.load(out + i) - m)
+            VectorMath.store(e, out + i)
+            vsum += e
             i += 16
         }
         if tail > 0 {
-            let e = VectorMath.exp(logits(full, tail) - m)
-            VectorMath.store(e, out + full, tail); vsum += e
+            let e = VectorMath.exp(VectorMath.load(out + full, tail, fill: negInf) - m)
+            VectorMath.store(e, out + full, tail)
+            vsum += e
         }
         let inv = 1 / VectorMath.sum(vsum)
         i = 0

@@ -27,7 +27,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(1, 1, 1, 1), (2, 7, 3, 5), (3, 33, 2, 16), (2, 129, 4, 8)])
+    @Test(arguments: [(1, 1, 1, 1), (2, 7, 3, 5), (3, 33, 2, 16), (2, 129, 4, 8), (1, 70, 1, 8)])
     func matchesDirectLoopWithPaddedKeys(b: Int, s: Int, heads: Int, d: Int) throws {
         var rng = SeededRandom(UInt64(b * 1000 + s * 10 + heads))
         let n = b * s * heads * d
@@ -48,6 +48,41 @@ import Testing
             expectClose(try floats(out), want, rtol: 1e-4, atol: 1e-5, "b\(b) s\(s) heads\(heads) d\(d) scale \(String(describing: scale))")
         }
         if b > 2 { #expect(try floats(out)[(2 * s * heads * d)...].allSatisfy { $0 == 0 }) }
+    }
+
+    /// Attention runs OpenBLAS single-threaded inside its own tasks while a concurrent gemm wants
+    /// OpenBLAS threads: both must still give the right numbers.
+    @Test func concurrentGemmAndAttentionStayCorrect() async throws {
+        var rng = SeededRandom(99)
+        let (b, s, heads, d) = (2, 40, 4, 8)
+        let n = b * s * heads * d
+        let q = rng.floats(n), k = rng.floats(n), v = rng.floats(n), mask = [Int32](repeating: 1, count: b * s)
+        let shape: Shape = [b, s, heads * d]
+        let (tq, tk, tv, tm) = (try upload(shape, q), try upload(shape, k), try upload(shape, v), try upload([b, s], ints: mask))
+        let want = referenceAttention(q, k, v, mask, b: b, s: s, heads: heads, d: d, scale: 1 / Double(d).squareRoot())
+        let a = rng.floats(200 * 150), w = rng.floats(150 * 120)
+        let (ta, tw) = (try upload([200, 150], a), try upload([150, 120], w))
+        let gemmWant = (0..<(200 * 120)).map { ij in
+            (0..<150).reduce(0.0) { $0 + Double(a[ij / 120 * 150 + $1]) * Double(w[$1 * 120 + ij % 120]) }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    for _ in 0..<5 {
+                        if task % 2 == 0 {
+                            let out = try backend.buffer(shape, .f32)
+                            try backend.attention(query: tq, key: tk, value: tv, mask: tm, heads: heads, scale: nil, into: out)
+                            expectClose(try floats(out), want, rtol: 1e-4, atol: 1e-5, "attention")
+                        } else {
+                            let c = try backend.buffer([200, 120], .f32)
+                            try backend.gemm(ta, tw, transposeB: false, bias: nil, activation: .identity, into: c)
+                            expectClose(try floats(c), gemmWant, rtol: 1e-5, atol: 1e-5, "gemm")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test func rejectsBadHeadsAndMask() throws {
