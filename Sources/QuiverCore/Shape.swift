@@ -11,8 +11,9 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     public subscript(_ axis: Int) -> Int { dims[axis] }
     /// Size of the last axis (1 for a scalar).
     public var last: Int { dims.last ?? 1 }
-    /// Number of rows when the tensor is viewed as a matrix `[count / last, last]`.
-    public var rows: Int { last == 0 ? 0 : count / last }
+    /// Number of rows when the tensor is viewed as a matrix `[rows, last]`: the product of all
+    /// axes but the last (1 for a scalar or a vector).
+    public var rows: Int { dims.dropLast().reduce(1, *) }
     /// Number of elements in one slice of the first axis (`count / dims[0]`).
     public var sliceCount: Int { dims.dropFirst().reduce(1, *) }
 

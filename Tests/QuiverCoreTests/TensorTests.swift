@@ -6,7 +6,7 @@ import QuiverCore
         let s: Shape = [2, 3, 5]
         #expect(s.count == 30 && s.rows == 6 && s.last == 5 && s.sliceCount == 15 && s.rank == 3)
         #expect(s.description == "[2, 3, 5]")
-        #expect(Shape([]).count == 1 && Shape([4, 0]).rows == 0)
+        #expect(Shape([]).count == 1 && Shape([]).rows == 1 && Shape([4, 0]).rows == 4 && Shape([0, 3]).rows == 0)
     }
 
     @Test func tensorRoundTripsEveryDType() throws {

@@ -1,0 +1,2 @@
+// The CLI, server and tests import QuiverRuntime only; re-export the types they need.
+@_exported import QuiverCore

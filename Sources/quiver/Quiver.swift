@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `quiver` command line.
+struct Quiver: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quiver",
+        abstract: "GPU-accelerated embeddings and exact top-k similarity for recommendation and search.",
+        subcommands: [Devices.self, GEMMDemo.self]
+    )
+}

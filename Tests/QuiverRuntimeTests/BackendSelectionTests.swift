@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import QuiverRuntime
+import QuiverTestSupport
+
+@Suite struct BackendSelectionTests {
+    @Test func choiceParsesFlagThenEnvironment() throws {
+        #expect(try BackendChoice.resolve(flag: "OpenCL", environment: [:]) == .opencl)
+        #expect(try BackendChoice.resolve(flag: nil, environment: ["QUIVER_BACKEND": "cpu"]) == .cpu)
+        #expect(try BackendChoice.resolve(flag: "cpu", environment: ["QUIVER_BACKEND": "opencl"]) == .cpu)
+        #expect(try BackendChoice.resolve(flag: nil, environment: [:]) == .auto)
+        let error = #expect(throws: QuiverError.self) { try BackendChoice.resolve(flag: "cuda", environment: [:]) }
+        #expect(error?.description == "unknown backend 'cuda'; use one of: auto, cpu, opencl")
+    }
+
+    @Test func deviceSelectorIsIndexOrName() {
+        #expect(DeviceSelector(parsing: "1") == .index(1))
+        #expect(DeviceSelector(parsing: "nvidia") == .name("nvidia"))
+        #expect(DeviceSelector(parsing: "-1") == .name("-1"))
+        #expect(DeviceSelector.resolve(flag: nil, environment: ["QUIVER_DEVICE": "2"]) == .index(2))
+        #expect(DeviceSelector.resolve(flag: nil, environment: [:]) == nil)
+    }
+
+    @Test func cpuBackendIsAlwaysAvailable() throws {
+        let selection = try BackendFactory.make(.cpu)
+        #expect(selection.backend.device.backend == "cpu")
+        #expect(selection.backend.device.computeUnits >= 1)
+    }
+
+    @Test func openCLDeviceByIndexAndNameWithClearErrors() throws {
+        guard try TestBackends.backend("opencl") != nil else { return }
+        let first = try BackendFactory.make(.opencl, device: .index(0)).backend.device
+        #expect(first.backend == "opencl")
+        let byName = try BackendFactory.make(.opencl, device: .name(String(first.name.prefix(6)).uppercased())).backend.device
+        #expect(byName.name == first.name)
+        let badIndex = #expect(throws: QuiverError.self) { try BackendFactory.make(.opencl, device: .index(99)) }
+        #expect(badIndex?.description.contains("no OpenCL device with index 99; devices are 0: \(first.name)") == true)
+        let badName = #expect(throws: QuiverError.self) { try BackendFactory.make(.opencl, device: .name("no-such-gpu")) }
+        #expect(badName?.description.contains("no OpenCL device name contains 'no-such-gpu'") == true)
+    }
+
+    @Test func autoPrefersAGPUAndExplainsItsChoice() throws {
+        let selection = try BackendFactory.make(.auto)
+        let report = DeviceReport.collect()
+        let hasGPU = report.openCLDevices.contains { $0.type == "gpu" }
+        #expect(selection.backend.device.backend == (hasGPU ? "opencl" : "cpu"), "\(selection.reason)")
+        #expect(selection.reason.hasPrefix("auto picked \(hasGPU ? "opencl" : "cpu"): "))
+        #expect(report.autoPick == (hasGPU ? "opencl:" + String(report.openCLDevices.first { $0.type == "gpu" }!.index) : "cpu"))
+    }
+
+    @Test func openBLASCoreTypeAdvice() {
+        let avx512: Set<String> = ["avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
+        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: avx512, detectedCore: "Haswell") == "SkylakeX")
+        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: avx512, detectedCore: "SkylakeX") == nil)
+        #expect(OpenBLASEnvironment.wantedCoreType(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpuFlags: avx512, detectedCore: "Haswell") == nil)
+        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: ["avx2", "fma"], detectedCore: "Haswell") == nil)
+        #expect(OpenBLASEnvironment.wantedCoreType(environment: ["QUIVER_OPENBLAS_REEXEC": "1"], cpuFlags: avx512, detectedCore: "Haswell") == nil)
+    }
+
+    @Test func deviceReportRendersTextAndJSON() throws {
+        let report = DeviceReport.collect()
+        let text = report.text()
+        #expect(text.contains("CPU backend:") && text.contains("auto picks: \(report.autoPick)"))
+        #expect(report.cpu.cores >= 1 && !report.cpu.openBLASCore.isEmpty)
+        let decoded = try JSONDecoder().decode(DeviceReport.self, from: Data(try report.json().utf8))
+        #expect(decoded.openCLDevices.count == report.openCLDevices.count && decoded.autoPick == report.autoPick)
+    }
+}
