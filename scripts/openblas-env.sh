@@ -1,8 +1,22 @@
-# Sourced by the scripts: selects OpenBLAS's AVX-512 kernels where the CPU has them.
-# Debian 12's OpenBLAS 0.3.21 misdetects recent AVX-512 CPUs (AMD Zen 4/5) as Haswell and reads
-# OPENBLAS_CORETYPE only when the library loads, so processes that cannot re-execute themselves
-# (the test runner, benchmarks) need it in their environment. The quiver CLI handles this itself.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null \
-   && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo; then
-  export OPENBLAS_CORETYPE=SkylakeX
-fi
+# Sourced by the scripts: gives processes that cannot re-execute themselves (the test runner,
+# benchmarks) the OpenBLAS kernels the quiver CLI would pick (see OpenBLASEnvironment.swift):
+# on a CPU with AVX-512 F/BW/VL/DQ/CD, OPENBLAS_CORETYPE=SkylakeX unless OpenBLAS would already
+# use an AVX-512 core. QUIVER_OPENBLAS_CORETYPE=keep leaves the environment alone; another value
+# is used as the core type.
+case "${QUIVER_OPENBLAS_CORETYPE:-auto}" in
+  keep) ;;
+  auto|"")
+    case "${OPENBLAS_CORETYPE:-}" in
+      [Ss]kylake[Xx]|SKYLAKEX|[Cc]ooperlake|COOPERLAKE|[Ss]apphire[Rr]apids|SAPPHIRERAPIDS) ;;
+      *)
+        flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+        ok=1
+        for f in avx512f avx512bw avx512vl avx512dq avx512cd; do
+          case " $flags " in *" $f "*) ;; *) ok=0 ;; esac
+        done
+        if [ "$ok" = 1 ]; then export OPENBLAS_CORETYPE=SkylakeX; fi
+        ;;
+    esac
+    ;;
+  *) export OPENBLAS_CORETYPE="$QUIVER_OPENBLAS_CORETYPE" ;;
+esac

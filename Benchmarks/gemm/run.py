@@ -44,6 +44,7 @@ def cpu_name():
 def run_bench(binary, mode, shapes, repeats, env_extra):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("QUIVER_OPENBLAS_CORETYPE", None)
     env.update(env_extra)
     out = sh([binary, mode, "--shapes", ",".join(shapes), "--repeats", str(repeats)], env)
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -88,8 +89,10 @@ def main():
     binary = os.path.join(ROOT, ".build", "release", "GEMMBench")
 
     nproc = os.cpu_count() or 1
-    cores = ["detected"]
-    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= cpu_flags():
+    # "detected": OpenBLAS's own CPU detection (OPENBLAS_CORETYPE unset); Haswell: the AVX2 kernels
+    # (what an inherited OPENBLAS_CORETYPE=Haswell gives); SkylakeX: the AVX-512 kernels.
+    cores = ["detected", "Haswell"]
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"} <= cpu_flags():
         cores.append("SkylakeX")
     configs = []
     for core in cores:
@@ -98,7 +101,9 @@ def main():
             if core != "detected":
                 env["OPENBLAS_CORETYPE"] = core
             configs.append((f"cblas {core} {threads}t", "cblas", env))
-    configs.append(("quiver cpu (default)", "quiver-cpu", {}))
+    # Quiver as users run it: whatever OPENBLAS_CORETYPE this shell has is inherited.
+    inherited = {"OPENBLAS_CORETYPE": os.environ["OPENBLAS_CORETYPE"]} if os.environ.get("OPENBLAS_CORETYPE") else {}
+    configs.append(("quiver cpu (default)", "quiver-cpu", inherited))
     if not args.no_opencl:
         configs.append(("quiver opencl", "quiver-opencl", {}))
 

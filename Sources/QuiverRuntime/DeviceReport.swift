@@ -67,13 +67,10 @@ public struct DeviceReport: Codable, Sendable {
         }
         let cpuBackend = CPUBackend()
         let info = cpuBackend.device
-        let wanted = OpenBLASEnvironment.wantedCoreType(environment: environment)
         let cpu = CPUEntry(
             name: info.name, cores: info.computeUnits, memoryBytes: info.globalMemoryBytes,
             openBLASCore: OpenBLAS.coreName, openBLASThreads: OpenBLAS.threads, openBLASConfig: OpenBLAS.config,
-            openBLASAdvice: wanted.map {
-                "OpenBLAS uses its \(OpenBLAS.coreName) kernels but this CPU has AVX-512; start with \(OpenBLASEnvironment.variable)=\($0) for faster GEMM (the quiver CLI does this itself)"
-            })
+            openBLASAdvice: OpenBLASEnvironment.advice(environment: environment))
         let (device, reason) = BackendFactory.autoPick(selector: selector)
         return DeviceReport(openCLStatus: status, openCLProblem: problem, openCLDevices: entries, cpu: cpu,
                             autoPick: device.map { "opencl:\($0.index)" } ?? "cpu", autoReason: reason)

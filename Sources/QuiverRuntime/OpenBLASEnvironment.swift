@@ -1,40 +1,61 @@
 import Foundation
 import QuiverCPU
 
-/// Makes OpenBLAS use its AVX-512 kernels on CPUs it misdetects.
+/// Makes OpenBLAS use its AVX-512 kernels where the CPU has them.
 ///
-/// Debian 12's OpenBLAS 0.3.21 picks its Haswell (AVX2) kernels on AVX-512 CPUs such as recent AMD
-/// EPYCs; with `OPENBLAS_CORETYPE=SkylakeX` sgemm runs ~1.5–1.7× faster (Benchmarks/gemm). OpenBLAS
-/// reads the variable once, when the library loads (before `main`), so a process that wants the
-/// better kernels has to start with it set: the CLI re-executes itself once with the variable added.
-/// A value the user set (any value) is respected.
+/// OpenBLAS picks its kernels once, when the library loads (before `main`): from
+/// `OPENBLAS_CORETYPE` if set, else by CPU detection. Either can leave an AVX-512 CPU on the AVX2
+/// (Haswell) kernels, ~1.5× slower sgemm: older OpenBLAS builds misdetect some AVX-512 CPUs, and
+/// on the build machines `OPENBLAS_CORETYPE=Haswell` is set machine-wide (OpenBLAS 0.3.21 itself
+/// detects their AMD EPYC as Cooperlake). So the CLI re-executes itself once with
+/// `OPENBLAS_CORETYPE` set to an AVX-512 core when OpenBLAS loaded a weaker one.
+///
+/// `QUIVER_OPENBLAS_CORETYPE` controls this: unset or `auto` (the above), `keep` (never change
+/// what the environment says), or a core name to force (e.g. `Haswell`, `SkylakeX`).
 public enum OpenBLASEnvironment {
-    /// Environment variable OpenBLAS reads at load time.
+    /// The variable OpenBLAS reads at load time.
     public static let variable = "OPENBLAS_CORETYPE"
+    /// Quiver's own setting: auto | keep | a core name.
+    public static let policyVariable = "QUIVER_OPENBLAS_CORETYPE"
     /// Set on the re-executed process so it never loops.
     static let marker = "QUIVER_OPENBLAS_REEXEC"
 
-    /// The core type to request, or nil when OpenBLAS already uses the best kernels or the user set one.
+    /// The `OPENBLAS_CORETYPE` to restart with, or nil when the loaded kernels are the right ones.
     public static func wantedCoreType(environment: [String: String] = ProcessInfo.processInfo.environment,
                                       cpuFlags: Set<String> = OpenBLAS.currentCPUFlags(),
                                       detectedCore: String = OpenBLAS.coreName) -> String? {
-        if let set = environment[variable], !set.isEmpty { return nil }
         if environment[marker] != nil { return nil }
-        return OpenBLAS.recommendedCoreType(cpuFlags: cpuFlags, detectedCore: detectedCore)
+        let policy = environment[policyVariable]?.trimmingCharacters(in: .whitespaces) ?? ""
+        switch policy.lowercased() {
+        case "keep":
+            return nil
+        case "", "auto":
+            return OpenBLAS.recommendedCoreType(cpuFlags: cpuFlags, detectedCore: detectedCore)
+        default:
+            return policy.lowercased() == detectedCore.lowercased() ? nil : policy
+        }
+    }
+
+    /// A sentence for `quiver devices` when the kernels in use are not the ones Quiver would pick.
+    public static func advice(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let core = wantedCoreType(environment: environment) else { return nil }
+        let source = environment[variable].map { "\(variable)=\($0) from the environment" } ?? "CPU detection"
+        return "OpenBLAS runs its \(OpenBLAS.coreName) kernels (\(source)) but this CPU can use \(core); "
+            + "the quiver CLI restarts itself with \(variable)=\(core) (set \(policyVariable)=keep to prevent that); "
+            + "programs embedding Quiver should start with \(variable)=\(core)"
     }
 
     /// Re-executes the current process with `OPENBLAS_CORETYPE` set when `wantedCoreType()` is
-    /// non-nil. Returns normally (doing nothing) when no change is needed or re-exec fails.
+    /// non-nil. Returns normally (doing nothing) when no change is needed or the re-exec fails.
     public static func reexecIfBeneficial() {
         guard let core = wantedCoreType() else { return }
         setenv(variable, core, 1)
         setenv(marker, "1", 1)
-        let args = CommandLine.arguments
-        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
         cArgs.append(nil)
         execv("/proc/self/exe", cArgs)
-        // execv only returns on failure: carry on with the detected kernels.
-        unsetenv(variable)
+        // execv only returns on failure: carry on with the kernels already loaded.
+        unsetenv(marker)
         for p in cArgs { free(p) }
     }
 }

@@ -48,13 +48,17 @@ import QuiverTestSupport
         #expect(report.autoPick == (hasGPU ? "opencl:" + String(report.openCLDevices.first { $0.type == "gpu" }!.index) : "cpu"))
     }
 
-    @Test func openBLASCoreTypeAdvice() {
+    @Test func openBLASCoreTypePolicy() {
         let avx512: Set<String> = ["avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
-        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: avx512, detectedCore: "Haswell") == "SkylakeX")
-        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: avx512, detectedCore: "SkylakeX") == nil)
-        #expect(OpenBLASEnvironment.wantedCoreType(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpuFlags: avx512, detectedCore: "Haswell") == nil)
-        #expect(OpenBLASEnvironment.wantedCoreType(environment: [:], cpuFlags: ["avx2", "fma"], detectedCore: "Haswell") == nil)
-        #expect(OpenBLASEnvironment.wantedCoreType(environment: ["QUIVER_OPENBLAS_REEXEC": "1"], cpuFlags: avx512, detectedCore: "Haswell") == nil)
+        let want = OpenBLASEnvironment.wantedCoreType
+        #expect(want([:], avx512, "Haswell") == "SkylakeX")
+        #expect(want(["OPENBLAS_CORETYPE": "Haswell"], avx512, "Haswell") == "SkylakeX", "an inherited weaker core is overridden")
+        #expect(want([:], avx512, "SkylakeX") == nil && want([:], avx512, "Cooperlake") == nil)
+        #expect(want([:], ["avx2", "fma"], "Haswell") == nil, "no AVX-512: nothing to gain")
+        #expect(want(["QUIVER_OPENBLAS_CORETYPE": "keep", "OPENBLAS_CORETYPE": "Haswell"], avx512, "Haswell") == nil)
+        #expect(want(["QUIVER_OPENBLAS_CORETYPE": "Haswell"], avx512, "Cooperlake") == "Haswell", "an explicit core is forced")
+        #expect(want(["QUIVER_OPENBLAS_CORETYPE": "haswell"], avx512, "Haswell") == nil)
+        #expect(want(["QUIVER_OPENBLAS_REEXEC": "1"], avx512, "Haswell") == nil, "never loops")
     }
 
     @Test func deviceReportRendersTextAndJSON() throws {
