@@ -36,6 +36,12 @@ public final class CPUBackend: ComputeBackend {
             ])
     }
 
+    /// Threads a backend made with `threads: nil` uses: `QUIVER_THREADS` when it is set to a
+    /// positive integer, else the active processor count.
+    public static func defaultThreads(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        HostInfo.defaultThreads(environment: environment)
+    }
+
     /// `tensor` as a CPUTensor, or `QuiverError.foreignTensor`.
     func cpu(_ tensor: DeviceTensor, _ op: String) throws -> CPUTensor {
         guard let t = tensor as? CPUTensor else { throw QuiverError.foreignTensor(op: op, backend: "cpu") }
@@ -62,6 +68,10 @@ public final class CPUBackend: ComputeBackend {
     public func upload(_ host: Tensor, to tensor: DeviceTensor) throws {
         try OpChecks.transfer("upload", host: host, device: tensor)
         let t = try cpu(tensor, "upload")
+        guard host.storage.byteCount >= host.byteCount else {
+            throw QuiverError.invalidArgument(
+                "upload: host tensor \(host.shape) \(host.dtype) needs \(host.byteCount) bytes but its storage holds \(host.storage.byteCount)")
+        }
         host.withUnsafeBytes { src in
             if let base = src.baseAddress, !src.isEmpty { t.data.copyMemory(from: base, byteCount: src.count) }
         }

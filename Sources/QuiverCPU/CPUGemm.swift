@@ -33,14 +33,19 @@ extension CPUBackend {
     }
 
     /// `c[r, :] = activation(c[r, :] + bias)` for every row, in place; nothing for identity
-    /// without a bias.
+    /// without a bias. Split by rows, and by column blocks when there are fewer rows than threads
+    /// (e.g. one query row against a wide catalog tile).
     func epilogue(_ c: UnsafeMutablePointer<Float>, rows: Int, columns n: Int, bias: UnsafePointer<Float>?,
                   activation: Activation) {
         guard bias != nil || activation != .identity else { return }
-        parallel.forEach(rows, costPerItem: n * Elementwise.cost(activation)) { range in
-            for r in range {
-                let row = c + r * n
-                Elementwise.apply(activation, row, adding: bias, into: row, count: n)
+        let width = rows >= threads ? n : max(1024, (n / threads + 15) & ~15)
+        let blocks = (n + width - 1) / width
+        parallel.forEach(rows * blocks, costPerItem: width * Elementwise.cost(activation)) { range in
+            for unit in range {
+                let (r, block) = unit.quotientAndRemainder(dividingBy: blocks)
+                let j = block * width
+                let start = c + r * n + j
+                Elementwise.apply(activation, start, adding: bias.map { $0 + j }, into: start, count: min(width, n - j))
             }
         }
     }

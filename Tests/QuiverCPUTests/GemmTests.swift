@@ -17,7 +17,7 @@ import Testing
         return c
     }
 
-    @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3)])
+    @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3), (1, 5000, 7)])
     func matchesFloat64(m: Int, n: Int, k: Int) throws {
         var rng = SeededRandom(UInt64(m * 10_000 + n * 100 + k))
         let a = rng.floats(m * k), bias = rng.floats(n)

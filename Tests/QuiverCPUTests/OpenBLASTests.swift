@@ -1,3 +1,4 @@
+import Foundation
 import QuiverCore
 import QuiverCPU
 import Testing
@@ -44,5 +45,14 @@ import Testing
         #expect(d.details.map(\.0) == ["threads", "openblas core", "openblas config", "openblas threads"])
         #expect(d.details.first?.1 == "2")
         #expect(CPUBackend(threads: 0).threads == 1)
+    }
+
+    @Test func defaultThreadsReadQuiverThreads() {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        #expect(CPUBackend.defaultThreads(environment: ["QUIVER_THREADS": "3"]) == 3)
+        #expect(CPUBackend.defaultThreads(environment: [:]) == cores)
+        for bad in ["0", "-2", "two", ""] {
+            #expect(CPUBackend.defaultThreads(environment: ["QUIVER_THREADS": bad]) == cores, "QUIVER_THREADS=\(bad)")
+        }
     }
 }
