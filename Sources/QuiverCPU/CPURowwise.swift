@@ -10,11 +10,11 @@ extension CPUBackend {
         let (tx, tg, tb, to) = (try cpu(x, op), try cpu(gamma, op), try cpu(beta, op), try cpu(out, op))
         let tr = try residual.map { try cpu($0, op) }
         let h = tx.shape.last
-        let (xp, rp, gp, bp, op_) = (tx.floats, tr?.floats, tg.floats, tb.floats, to.floats)
+        let (xp, rp, gp, bp, dst) = (tx.floats, tr?.floats, tg.floats, tb.floats, to.floats)
         parallel.forEach(tx.shape.rows, costPerItem: 8 * h) { rows in
             for r in rows {
                 RowKernels.layerNorm(xp + r * h, residual: rp.map { $0 + r * h }, gamma: gp, beta: bp,
-                                     epsilon: epsilon, out: op_ + r * h, n: h)
+                                     epsilon: epsilon, out: dst + r * h, n: h)
             }
         }
     }
@@ -51,7 +51,6 @@ extension CPUBackend {
     public func pool(_ x: DeviceTensor, mask: DeviceTensor, mode: PoolingMode, into out: DeviceTensor) throws {
         let (b, s, h) = try OpChecks.pool(x, mask: mask, out: out)
         let (tx, tm, to) = (try cpu(x, "pool"), try cpu(mask, "pool"), try cpu(out, "pool"))
-        guard tx !== to else { throw QuiverError.invalidArgument("pool: out must be a different tensor from x") }
         let (xp, mp, op) = (tx.floats, tm.int32s, to.floats)
         parallel.forEach(b, costPerItem: mode == .mean ? s * h : h) { batch in
             for bi in batch {
