@@ -140,7 +140,7 @@ def main():
         q = best.get(("quiver cpu (default)", shape))
         if q:
             ratio = q["gflops_median"] / cblas_best
-            verdicts.append(f"{shape}: quiver cpu = {ratio:.2f}x best cblas ({'PASS' if ratio >= 0.95 else 'FAIL'}: target >= 0.95x)")
+            verdicts.append(f"{shape}: quiver cpu = {ratio:.3f}x best cblas ({'PASS' if ratio >= 0.95 else 'FAIL'}: target >= 0.95x)")
         lines.append("")
     lines += ["## Verdict", ""] + [f"- {v}" for v in verdicts]
     table = "\n".join(lines)
