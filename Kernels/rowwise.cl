@@ -6,6 +6,11 @@
 // 64-bit element offsets (split tensors are processed piece by piece); indices inside one launch
 // fit 32-bit ints. Outputs may alias inputs: each element is written only by the work-item that
 // read it, after every read of the row (the reductions end with a barrier).
+//
+// Every barrier must be reached unconditionally: no `continue`/`return` between the row loop's
+// reductions, even when the condition is uniform across the group. PoCL 3.1 miscompiles a
+// `continue` that skips a barrier inside such a loop (it crashed with wild writes); uniform
+// results are handled with flags instead (see `empty` in softmax).
 
 #ifndef WG
 #define WG 256   // power of two; set by the host from the device limits

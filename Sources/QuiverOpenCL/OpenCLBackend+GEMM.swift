@@ -70,7 +70,8 @@ extension OpenCLBackend {
         var candidates = [kernelConfig.gemm]
         if !customConfig {
             candidates += [KernelConfig.GEMM(tileM: 32, tileN: 32, tileK: 16, workPerThreadM: 4, workPerThreadN: 4),
-                           KernelConfig.GEMM(tileM: 16, tileN: 16, tileK: 8, workPerThreadM: 2, workPerThreadN: 2)]
+                           KernelConfig.GEMM(tileM: 16, tileN: 16, tileK: 8, workPerThreadM: 2, workPerThreadN: 2),
+                           KernelConfig.GEMM(tileM: 8, tileN: 8, tileK: 8, workPerThreadM: 2, workPerThreadN: 2)]
                 .filter { $0.workGroupSize < kernelConfig.gemm.workGroupSize }
         }
         var last = 0

@@ -25,12 +25,13 @@ import Testing
         }
     }
 
-    @Test(arguments: Activation.allCases)
-    func biasAndActivationEpilogue(activation: Activation) throws {
+    /// Each activation with a bias; the layout alternates (the epilogue does not depend on it, and
+    /// every GEMM variant costs a ~2-5 s compile on PoCL). SplitTests covers gelu + bias on both.
+    @Test(arguments: Activation.allCases.enumerated().map { ($0.element, $0.offset % 2 == 1) })
+    func biasAndActivationEpilogue(activation: Activation, transposeB: Bool) throws {
         guard let be = try TestDevice.backend() else { return }
-        for transposeB in [false, true] {
-            try run(be, m: 37, n: 70, k: 45, transposeB: transposeB, bias: true, activation, seed: 11)
-        }
+        try run(be, m: 37, n: 70, k: 45, transposeB: transposeB, bias: true, activation, seed: 11)
+        try run(be, m: 1, n: 129, k: 17, transposeB: transposeB, bias: true, activation, seed: 12)
     }
 
     @Test func leadingAxesFlattenToRows() throws {
