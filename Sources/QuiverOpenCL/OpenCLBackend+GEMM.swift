@@ -74,8 +74,13 @@ extension OpenCLBackend {
                            KernelConfig.GEMM(tileM: 8, tileN: 8, tileK: 8, workPerThreadM: 2, workPerThreadN: 2)]
                 .filter { $0.workGroupSize < kernelConfig.gemm.workGroupSize }
         }
+        let localLimit = Int(min(openCLDevice.localMemoryBytes, UInt64(Int.max)))
+        if customConfig, kernelConfig.gemm.localMemoryBytes > localLimit {
+            throw QuiverError.invalidArgument(
+                "gemm: KernelConfig.GEMM needs \(kernelConfig.gemm.localMemoryBytes) bytes of local memory; the device has \(localLimit)")
+        }
         var last = 0
-        for config in candidates {
+        for config in candidates where config.localMemoryBytes <= localLimit {
             let k = try kernel(.gemm, config.defines + flags, "gemm")
             if k.workGroupSize >= config.workGroupSize { return (k, config) }
             last = k.workGroupSize

@@ -59,16 +59,22 @@ public enum OpenCLDiscovery {
     /// Empty when the directory is missing or has no `.icd` files — the usual reason for
     /// "no platforms" in a container.
     public static func icdFiles() -> [String] {
-        let env = ProcessInfo.processInfo.environment["OCL_ICD_VENDORS"] ?? ""
-        var isDir: ObjCBool = false
-        let dir = !env.isEmpty && FileManager.default.fileExists(atPath: env, isDirectory: &isDir) && isDir.boolValue
-            ? env : "/etc/OpenCL/vendors"
+        let dir = icdDirectory()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         return names.filter { $0.hasSuffix(".icd") }.sorted().map { name in
             let path = (dir as NSString).appendingPathComponent(name)
             let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingSpaces() ?? "<unreadable>"
             return "\(path): \(text)"
         }
+    }
+
+    /// The directory the ICD loader reads: `$OCL_ICD_VENDORS` when it names a directory, else
+    /// `/etc/OpenCL/vendors`.
+    public static func icdDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment["OCL_ICD_VENDORS"] ?? ""
+        var isDir: ObjCBool = false
+        return !env.isEmpty && FileManager.default.fileExists(atPath: env, isDirectory: &isDir) && isDir.boolValue
+            ? env : "/etc/OpenCL/vendors"
     }
 
     /// Every device of every platform, flattened in platform order then device order.

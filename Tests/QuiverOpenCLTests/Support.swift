@@ -28,7 +28,7 @@ enum TestDevice {
         guard devices.indices.contains(wanted) else {
             if allowMissing { return nil }
             let icds = OpenCLDiscovery.icdFiles()
-            let icdText: String = icds.isEmpty ? "none in /etc/OpenCL/vendors" : icds.joined(separator: ", ")
+            let icdText: String = icds.isEmpty ? "none in \(OpenCLDiscovery.icdDirectory())" : icds.joined(separator: ", ")
             throw TestFailure("no OpenCL device #\(wanted) (found \(devices.count)); ICD files: \(icdText). "
                 + "Install a driver (pocl-opencl-icd for CPUs) or set QUIVER_ALLOW_NO_OPENCL=1 to skip the OpenCL tests.")
         }
