@@ -81,7 +81,23 @@ public enum OpenCLDiscovery {
     ///
     /// Throws `backendUnavailable` when libOpenCL cannot be loaded; returns `[]` when the loader
     /// works but finds no platform (no ICD registered) or no device.
+    ///
+    /// Enumerates once per process, under a lock: ocl-icd 2.3.1 (Debian 12) initializes without a
+    /// lock, and concurrent first calls to clGetPlatformIDs crashed the test runner. Devices do
+    /// not come and go while a process runs, so later calls return the first answer.
     public static func devices() throws -> [OpenCLDevice] {
+        discoveryLock.lock()
+        defer { discoveryLock.unlock() }
+        if let discovered { return try discovered.get() }
+        let result = Result { try enumerate() }
+        discovered = result
+        return try result.get()
+    }
+
+    private static let discoveryLock = NSLock()
+    nonisolated(unsafe) private static var discovered: Result<[OpenCLDevice], Error>?
+
+    private static func enumerate() throws -> [OpenCLDevice] {
         try CL.ensureLoaded()
         var count: cl_uint = 0
         let status = qclGetPlatformIDs(0, nil, &count)
