@@ -22,12 +22,18 @@ public enum Reference {
         gemm(a.map(abs), b.map(abs), m: m, n: n, k: k, transposeB: transposeB, bias: nil, activation: "identity")
     }
 
+    /// The activation `name` (an `Activation` raw value) at x. GELU is written with erfc, and
+    /// tanh-GELU switches to its sigmoid form 2/(1 + e^(−2u)) = 1 + tanh(u) for u ≤ −10: both equal
+    /// the textbook formulas, but 1 + erf and 1 + tanh cancel for x ≪ 0 (even in Double), and these
+    /// forms keep the reference's relative accuracy there.
     public static func activate(_ x: Double, _ name: String) -> Double {
         switch name {
         case "identity": return x
         case "relu": return max(x, 0)
-        case "gelu": return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
-        case "gelu_tanh": return 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+        case "gelu": return 0.5 * x * erfc(-x / 2.0.squareRoot())
+        case "gelu_tanh":
+            let u = (2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)
+            return u > -10 ? 0.5 * x * (1 + tanh(u)) : x / (1 + exp(-2 * u))
         case "sigmoid": return 1 / (1 + exp(-x))
         case "tanh": return tanh(x)
         default: return .nan
@@ -90,7 +96,8 @@ public enum Reference {
         return out
     }
 
-    /// Mean (Σ mask·x / max(Σ mask, 1e-9)) or CLS pooling of x [b, s, h].
+    /// Mean (Σ kept x / max(kept count, 1e-9), where a position is kept when its mask is nonzero,
+    /// whatever the value) or CLS pooling of x [b, s, h].
     public static func pool(_ x: [Double], mask: [Int32], b: Int, s: Int, h: Int, mode: String) -> [Double] {
         var out = [Double](repeating: 0, count: b * h)
         for bi in 0..<b {
@@ -98,10 +105,11 @@ public enum Reference {
                 if s > 0 { for j in 0..<h { out[bi * h + j] = x[bi * s * h + j] } }
                 continue
             }
-            let count = (0..<s).reduce(0.0) { $0 + Double(mask[bi * s + $1]) }
+            let kept = (0..<s).filter { mask[bi * s + $0] != 0 }
+            let count = Double(kept.count)
             for j in 0..<h {
                 var sum = 0.0
-                for t in 0..<s { sum += Double(mask[bi * s + t]) * x[(bi * s + t) * h + j] }
+                for t in kept { sum += x[(bi * s + t) * h + j] }
                 out[bi * h + j] = sum / max(count, 1e-9)
             }
         }
