@@ -45,9 +45,9 @@ let package = Package(
 
         .target(name: "QuiverTestSupport", dependencies: ["QuiverCore", "QuiverRuntime"], path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore"]),
-        .testTarget(name: "QuiverCPUTests", dependencies: ["QuiverCPU"]),
+        .testTarget(name: "QuiverCPUTests", dependencies: ["QuiverCPU", "QuiverTestSupport"]),
         .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
-        .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL"]),
+        .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL", "QuiverTestSupport"]),
         .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
     ]
 )

@@ -1,37 +1,15 @@
 import Foundation
 import QuiverCore
 import QuiverCPU
+import QuiverTestSupport
 import Testing
 
 @Suite struct AttentionTests {
-    /// Direct float64 loop: out[b,s,h] = Σ_t softmax_t(q·k_t·scale) v_t over kept t.
-    func referenceAttention(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Int32], b: Int, s: Int, heads: Int,
-                            d: Int, scale: Double) -> [Double] {
-        let hd = heads * d
-        var out = [Double](repeating: 0, count: b * s * hd)
-        for bi in 0..<b {
-            let kept = (0..<s).filter { mask[bi * s + $0] != 0 }
-            for h in 0..<heads {
-                for i in 0..<s {
-                    let scores = kept.map { t in
-                        (0..<d).reduce(0.0) { $0 + Double(q[(bi * s + i) * hd + h * d + $1]) * Double(k[(bi * s + t) * hd + h * d + $1]) } * scale
-                    }
-                    guard let m = scores.max() else { continue }
-                    let e = scores.map { exp($0 - m) }, sum = e.reduce(0, +)
-                    for j in 0..<d {
-                        out[(bi * s + i) * hd + h * d + j] = zip(kept, e).reduce(0.0) { $0 + $1.1 / sum * Double(v[(bi * s + $1.0) * hd + h * d + j]) }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     @Test(arguments: [(1, 1, 1, 1), (2, 7, 3, 5), (3, 33, 2, 16), (2, 129, 4, 8), (1, 70, 1, 8)])
     func matchesDirectLoopWithPaddedKeys(b: Int, s: Int, heads: Int, d: Int) throws {
-        var rng = SeededRandom(UInt64(b * 1000 + s * 10 + heads))
+        var rng = SeededRandom(seed: UInt64(b * 1000 + s * 10 + heads))
         let n = b * s * heads * d
-        let q = rng.floats(n, -2...2), k = rng.floats(n, -2...2), v = rng.floats(n)
+        let q = rng.floats(n, in: -2...2), k = rng.floats(n, in: -2...2), v = rng.floats(n)
         var mask = [Int32](repeating: 1, count: b * s)
         if b > 1 {
             for t in (s / 2)..<s { mask[t] = 0 }  // batch 0: padded tail
@@ -39,32 +17,32 @@ import Testing
         }
         if b > 2 { for t in 0..<s { mask[2 * s + t] = 0 } }  // batch 2: nothing kept
         let shape: Shape = [b, s, heads * d]
-        let (tq, tk, tv) = (try upload(shape, q), try upload(shape, k), try upload(shape, v))
-        let tm = try upload([b, s], ints: mask), out = try backend.buffer(shape, .f32)
+        let (tq, tk, tv) = (try backend.f32(shape, q), try backend.f32(shape, k), try backend.f32(shape, v))
+        let tm = try backend.i32([b, s], mask), out = try backend.buffer(shape, .f32)
         for scale in [nil, 0.3] as [Float?] {
             try backend.attention(query: tq, key: tk, value: tv, mask: tm, heads: heads, scale: scale, into: out)
-            let want = referenceAttention(q, k, v, mask, b: b, s: s, heads: heads, d: d,
-                                          scale: Double(scale ?? 1 / Float(d).squareRoot()))
-            expectClose(try floats(out), want, rtol: 1e-4, atol: 1e-5, "b\(b) s\(s) heads\(heads) d\(d) scale \(String(describing: scale))")
+            let want = Reference.attention(q: q.doubles, k: k.doubles, v: v.doubles, mask: mask, b: b, s: s, heads: heads, d: d,
+                                           scale: Double(scale ?? 1 / Float(d).squareRoot()))
+            expectClose(try backend.values(out), want, rtol: 1e-4, atol: 1e-5, "b\(b) s\(s) heads\(heads) d\(d) scale \(String(describing: scale))")
         }
-        if b > 2 { #expect(try floats(out)[(2 * s * heads * d)...].allSatisfy { $0 == 0 }) }
+        if b > 2 { #expect(try backend.values(out)[(2 * s * heads * d)...].allSatisfy { $0 == 0 }) }
     }
 
     /// Attention runs OpenBLAS single-threaded inside its own tasks while a concurrent gemm wants
     /// OpenBLAS threads: both must still give the right numbers.
     @Test func concurrentGemmAndAttentionStayCorrect() async throws {
-        var rng = SeededRandom(99)
+        var rng = SeededRandom(seed: 99)
         let (b, s, heads, d) = (2, 40, 4, 8)
         let n = b * s * heads * d
         let q = rng.floats(n), k = rng.floats(n), v = rng.floats(n), mask = [Int32](repeating: 1, count: b * s)
         let shape: Shape = [b, s, heads * d]
-        let (tq, tk, tv, tm) = (try upload(shape, q), try upload(shape, k), try upload(shape, v), try upload([b, s], ints: mask))
-        let want = referenceAttention(q, k, v, mask, b: b, s: s, heads: heads, d: d, scale: 1 / Double(d).squareRoot())
+        let (tq, tk, tv, tm) = (try backend.f32(shape, q), try backend.f32(shape, k), try backend.f32(shape, v), try backend.i32([b, s], mask))
+        let want = Reference.attention(q: q.doubles, k: k.doubles, v: v.doubles, mask: mask, b: b, s: s, heads: heads, d: d,
+                                       scale: 1 / Double(d).squareRoot())
         let a = rng.floats(200 * 150), w = rng.floats(150 * 120)
-        let (ta, tw) = (try upload([200, 150], a), try upload([150, 120], w))
-        let gemmWant = (0..<(200 * 120)).map { ij in
-            (0..<150).reduce(0.0) { $0 + Double(a[ij / 120 * 150 + $1]) * Double(w[$1 * 120 + ij % 120]) }
-        }
+        let (ta, tw) = (try backend.f32([200, 150], a), try backend.f32([150, 120], w))
+        let gemmWant = Reference.gemm(a.doubles, w.doubles, m: 200, n: 120, k: 150, transposeB: false, bias: nil,
+                                      activation: "identity")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<4 {
                 group.addTask {
@@ -72,11 +50,11 @@ import Testing
                         if task % 2 == 0 {
                             let out = try backend.buffer(shape, .f32)
                             try backend.attention(query: tq, key: tk, value: tv, mask: tm, heads: heads, scale: nil, into: out)
-                            expectClose(try floats(out), want, rtol: 1e-4, atol: 1e-5, "attention")
+                            expectClose(try backend.values(out), want, rtol: 1e-4, atol: 1e-5, "attention")
                         } else {
                             let c = try backend.buffer([200, 120], .f32)
                             try backend.gemm(ta, tw, transposeB: false, bias: nil, activation: .identity, into: c)
-                            expectClose(try floats(c), gemmWant, rtol: 1e-5, atol: 1e-5, "gemm")
+                            expectClose(try backend.values(c), gemmWant, rtol: 1e-5, atol: 1e-5, "gemm")
                         }
                     }
                 }

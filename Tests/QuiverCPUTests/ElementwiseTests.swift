@@ -1,6 +1,7 @@
 import Foundation
 import QuiverCore
 import QuiverCPU
+import QuiverTestSupport
 import Testing
 
 @Suite struct ElementwiseTests {
@@ -11,11 +12,11 @@ import Testing
         var xs = stride(from: -20.0 as Float, through: 20, by: 1.0 / 256).map { $0 }
         xs += [1e-30, -1e-30, 1e-7, -1e-7, 3e-4, -3e-4, 0, -0.0, 88, -88, 90, -90, 104, -104, 1e30, -1e30,
                .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
-        let x = try upload([xs.count], xs)
+        let x = try backend.f32([xs.count], xs)
         let out = try backend.buffer([xs.count], .f32)
         try backend.activate(x, act, into: out)
-        let got = try floats(out)
-        let want = xs.map { reference(act, Double($0)) }
+        let got = try backend.values(out)
+        let want = xs.map { Reference.activate(Double($0), act.rawValue) }
         // Relative 2e-6 (a few float ulps) or 1e-7 absolute (near the zeros of gelu/tanh and the
         // cancellation in 1 + erf for very negative x).
         for (i, (g, w)) in zip(got, want).enumerated() where xs[i].isFinite || !w.isNaN {
@@ -26,14 +27,14 @@ import Testing
     }
 
     @Test func addAndActivateWorkInPlaceOnOddSizes() throws {
-        var rng = SeededRandom(7)
+        var rng = SeededRandom(seed: 7)
         for n in [1, 7, 33, 129, 5000] {
-            let a = rng.floats(n, -4...4), b = rng.floats(n, -4...4)
-            let ta = try upload([n], a), tb = try upload([n], b)
+            let a = rng.floats(n, in: -4...4), b = rng.floats(n, in: -4...4)
+            let ta = try backend.f32([n], a), tb = try backend.f32([n], b)
             try backend.add(ta, tb, into: ta)
-            expectClose(try floats(ta), zip(a, b).map { Double($0) + Double($1) }, "add n\(n)")
+            expectClose(try backend.values(ta), zip(a, b).map { Double($0) + Double($1) }, "add n\(n)")
             try backend.activate(ta, .gelu, into: ta)
-            expectClose(try floats(ta), zip(a, b).map { reference(.gelu, Double(Float($0 + $1))) },
+            expectClose(try backend.values(ta), zip(a, b).map { Reference.activate(Double(Float($0 + $1)), "gelu") },
                         rtol: 2e-6, atol: 1e-7, "gelu n\(n)")
         }
     }
@@ -50,23 +51,23 @@ import Testing
     @Test func convertRoundsToNearestEven() throws {
         let values: [Float] = [1 + 0x1p-11, 1 + 0x1p-10 + 0x1p-11, 1 + 0x1p-11 + 0x1p-20, 65504, 65519, 65520, -65520,
                                0x1p-24, 0x1p-25, 0.1, -0, .nan]
-        let x = try upload([values.count], values)
+        let x = try backend.f32([values.count], values)
         let half = try backend.buffer([values.count], .f16)
         try backend.convert(x, into: half)
         let back = try backend.buffer([values.count], .f32)
         try backend.convert(half, into: back)
-        let got = try floats(back)
+        let got = try backend.values(back)
         let want: [Float] = [1, 1 + 0x1p-9, 1 + 0x1p-10, 65504, 65504, .infinity, -.infinity, 0x1p-24, 0, Float(Float16(0.1)), 0]
         #expect(Array(got.prefix(want.count)) == want)
         #expect(got.last?.isNaN == true)
         // Same dtype: a copy.
         let copy = try backend.buffer([values.count], .f32)
         try backend.convert(back, into: copy)
-        #expect(try floats(copy).prefix(want.count) == want.prefix(want.count))
+        #expect(try backend.values(copy).prefix(want.count) == want.prefix(want.count))
         // Large enough to run on several threads.
-        var rng = SeededRandom(3)
-        let big = rng.floats(100_000, -70000...70000)
-        let tb = try upload([big.count], big), hb = try backend.buffer([big.count], .f16)
+        var rng = SeededRandom(seed: 3)
+        let big = rng.floats(100_000, in: -70000...70000)
+        let tb = try backend.f32([big.count], big), hb = try backend.buffer([big.count], .f16)
         try backend.convert(tb, into: hb)
         #expect(try backend.download(hb).floats() == big.map { Float(Float16($0)) })
     }

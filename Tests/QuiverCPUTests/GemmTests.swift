@@ -1,36 +1,24 @@
 import QuiverCore
 import QuiverCPU
+import QuiverTestSupport
 import Testing
 
 @Suite struct GemmTests {
-    /// Float64 reference of c = act(a·op(b) + bias).
-    func referenceGemm(_ a: [Float], _ b: [Float], _ bias: [Float]?, m: Int, n: Int, k: Int, transposeB: Bool,
-                       _ act: Activation) -> [Double] {
-        var c = [Double](repeating: 0, count: m * n)
-        for i in 0..<m {
-            for j in 0..<n {
-                var s = Double(bias?[j] ?? 0)
-                for p in 0..<k { s += Double(a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j]) }
-                c[i * n + j] = reference(act, s)
-            }
-        }
-        return c
-    }
-
     @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3), (1, 5000, 7)])
     func matchesFloat64(m: Int, n: Int, k: Int) throws {
-        var rng = SeededRandom(UInt64(m * 10_000 + n * 100 + k))
+        var rng = SeededRandom(seed: UInt64(m * 10_000 + n * 100 + k))
         let a = rng.floats(m * k), bias = rng.floats(n)
         for transposeB in [false, true] {
             let b = rng.floats(k * n)
-            let ta = try upload([m, k], a), tb = try upload(transposeB ? [n, k] : [k, n], b)
+            let ta = try backend.f32([m, k], a), tb = try backend.f32(transposeB ? [n, k] : [k, n], b)
             for act in Activation.allCases {
                 for withBias in [false, true] {
                     let c = try backend.buffer([m, n], .f32)
-                    try backend.gemm(ta, tb, transposeB: transposeB, bias: withBias ? try upload([n], bias) : nil,
+                    try backend.gemm(ta, tb, transposeB: transposeB, bias: withBias ? try backend.f32([n], bias) : nil,
                                      activation: act, into: c)
-                    let want = referenceGemm(a, b, withBias ? bias : nil, m: m, n: n, k: k, transposeB: transposeB, act)
-                    expectClose(try floats(c), want, rtol: 1e-5, atol: 2e-6 * Double(k).squareRoot(),
+                    let want = Reference.gemm(a.doubles, b.doubles, m: m, n: n, k: k, transposeB: transposeB,
+                                              bias: withBias ? bias.doubles : nil, activation: act.rawValue)
+                    expectClose(try backend.values(c), want, rtol: 1e-5, atol: 2e-6 * Double(k).squareRoot(),
                                 "m\(m) n\(n) k\(k) transposeB \(transposeB) \(act) bias \(withBias)")
                 }
             }
@@ -38,12 +26,13 @@ import Testing
     }
 
     @Test func flattensLeadingAxesOfA() throws {
-        var rng = SeededRandom(5)
+        var rng = SeededRandom(seed: 5)
         let a = rng.floats(2 * 3 * 4), b = rng.floats(4 * 5)
         let c = try backend.buffer([2, 3, 5], .f32)
-        try backend.gemm(try upload([2, 3, 4], a), try upload([4, 5], b), transposeB: false, bias: nil,
+        try backend.gemm(try backend.f32([2, 3, 4], a), try backend.f32([4, 5], b), transposeB: false, bias: nil,
                          activation: .identity, into: c)
-        expectClose(try floats(c), referenceGemm(a, b, nil, m: 6, n: 5, k: 4, transposeB: false, .identity))
+        let want = Reference.gemm(a.doubles, b.doubles, m: 6, n: 5, k: 4, transposeB: false, bias: nil, activation: "identity")
+        expectClose(try backend.values(c), want)
     }
 
     @Test func emptyRows() throws {
@@ -60,11 +49,11 @@ import Testing
             let c = try backend.buffer([4, 3], .f32)
             try backend.upload(try Tensor(shape: [4, 3], floats: Array(repeating: 9, count: 12)), to: c)
             try backend.gemm(try backend.buffer([4, 0], .f32), try backend.buffer([0, 3], .f32), transposeB: false,
-                             bias: try upload([3], [1, -2, 3]), activation: .relu, into: c)
-            #expect(try floats(c) == Array(repeating: [1, 0, 3], count: 4).flatMap { $0 })
+                             bias: try backend.f32([3], [1, -2, 3]), activation: .relu, into: c)
+            #expect(try backend.values(c) == Array(repeating: [1, 0, 3], count: 4).flatMap { $0 })
             try backend.gemm(try backend.buffer([4, 0], .f32), try backend.buffer([3, 0], .f32), transposeB: true,
                              bias: nil, activation: .sigmoid, into: c)
-            #expect(try floats(c) == Array(repeating: 0.5, count: 12))
+            #expect(try backend.values(c) == Array(repeating: 0.5, count: 12))
         }
         do {
             try backend.gemm(try backend.buffer([2, 5], .f32), try backend.buffer([5, 0], .f32), transposeB: false,

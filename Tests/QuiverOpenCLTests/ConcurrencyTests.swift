@@ -1,6 +1,7 @@
 import Foundation
 import QuiverCore
 import QuiverOpenCL
+import QuiverTestSupport
 import Testing
 
 @Suite struct ConcurrencyTests {
@@ -12,18 +13,20 @@ import Testing
         nonisolated(unsafe) var messages: [String] = []
         DispatchQueue.concurrentPerform(iterations: 6) { worker in
             do {
-                var rng = SeededRandom(UInt64(100 + worker))
+                var rng = SeededRandom(seed: UInt64(100 + worker))
                 let (m, n, k) = (9 + worker, 17, 23)
                 let a = rng.floats(m * k), b = rng.floats(n * k)
                 for round in 0..<5 {
                     let c = try be.buffer([m, n], .f32)
-                    try be.gemm(try be.upload([m, k], a), try be.upload([n, k], b), transposeB: true, bias: nil,
+                    try be.gemm(try be.f32([m, k], a), try be.f32([n, k], b), transposeB: true, bias: nil,
                                 activation: .identity, into: c)
                     try be.softmax(c, mask: nil, into: c)
-                    let got = try be.floats(c)
-                    let logits = Ref.gemm(a, b, m: m, n: n, k: k, transposeB: true, bias: nil, .identity).map(Float.init)
-                    let want = Ref.softmax(logits, mask: nil, n: n, rowsPerBatch: 1)
-                    let worst = zip(got, want).map { abs(Double($0) - $1) }.max() ?? 0
+                    let got = try be.values(c)
+                    // The reference softmax reads the logits rounded to float, as the device does.
+                    let logits = Reference.gemm(a.doubles, b.doubles, m: m, n: n, k: k, transposeB: true, bias: nil,
+                                                activation: "identity").map { Double(Float($0)) }
+                    let want = Reference.softmax(logits, mask: nil, b: m, r: 1, n: n)
+                    let worst = Compare.maxAbsoluteError(got, want)
                     if worst > 1e-5 {
                         failures.withLock { messages.append("worker \(worker) round \(round): max error \(worst)") }
                     }

@@ -1,5 +1,6 @@
 import QuiverCore
 import QuiverOpenCL
+import QuiverTestSupport
 import Testing
 
 @Suite struct DiscoveryTests {
@@ -31,16 +32,17 @@ import Testing
                                   rowwise: .init(workGroupSize: 64), attention: .init(queriesPerGroup: 32, keysPerTile: 16))
         let be = try OpenCLBackend(device: device, options: .init(cacheDirectory: TestDevice.cacheDirectory, kernels: config))
         #expect(be.kernelConfig == config)
-        var rng = SeededRandom(50)
+        var rng = SeededRandom(seed: 50)
         let (m, n, k) = (45, 37, 29)
         let a = rng.floats(m * k), b = rng.floats(k * n)
         let c = try be.buffer([m, n], .f32)
-        try be.gemm(try be.upload([m, k], a), try be.upload([k, n], b), transposeB: false, bias: nil, activation: .identity, into: c)
-        expectClose(try be.floats(c), Ref.gemm(a, b, m: m, n: n, k: k, transposeB: false, bias: nil, .identity), "gemm 32×16×8")
+        try be.gemm(try be.f32([m, k], a), try be.f32([k, n], b), transposeB: false, bias: nil, activation: .identity, into: c)
+        let want = Reference.gemm(a.doubles, b.doubles, m: m, n: n, k: k, transposeB: false, bias: nil, activation: "identity")
+        expectClose(try be.values(c), want, "gemm 32×16×8")
         let x = rng.floats(6 * 100)
         let out = try be.buffer([6, 100], .f32)
-        try be.softmax(try be.upload([6, 100], x), mask: nil, into: out)
-        expectClose(try be.floats(out), Ref.softmax(x, mask: nil, n: 100, rowsPerBatch: 1), atol: 1e-6, "softmax WG 64")
+        try be.softmax(try be.f32([6, 100], x), mask: nil, into: out)
+        expectClose(try be.values(out), Reference.softmax(x.doubles, mask: nil, b: 6, r: 1, n: 100), atol: 1e-6, "softmax WG 64")
         #expect(throws: QuiverError.self) {
             _ = try OpenCLBackend(device: device, options: .init(kernels: KernelConfig(gemm: .init(tileM: 30, workPerThreadM: 4))))
         }

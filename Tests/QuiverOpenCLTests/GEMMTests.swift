@@ -1,5 +1,6 @@
 import QuiverCore
 import QuiverOpenCL
+import QuiverTestSupport
 import Testing
 
 @Suite struct GEMMTests {
@@ -8,13 +9,14 @@ import Testing
 
     func run(_ be: OpenCLBackend, m: Int, n: Int, k: Int, transposeB: Bool, bias: Bool, _ act: Activation,
              seed: UInt64) throws {
-        var rng = SeededRandom(seed)
+        var rng = SeededRandom(seed: seed)
         let a = rng.floats(m * k), b = rng.floats(k * n), bv = rng.floats(n)
         let c = try be.buffer([m, n], .f32)
-        try be.gemm(try be.upload([m, k], a), try be.upload(transposeB ? [n, k] : [k, n], b), transposeB: transposeB,
-                    bias: bias ? try be.upload([n], bv) : nil, activation: act, into: c)
-        let want = Ref.gemm(a, b, m: m, n: n, k: k, transposeB: transposeB, bias: bias ? bv : nil, act)
-        expectClose(try be.floats(c), want, "gemm \(m)×\(n)×\(k) transB=\(transposeB) bias=\(bias) \(act)")
+        try be.gemm(try be.f32([m, k], a), try be.f32(transposeB ? [n, k] : [k, n], b), transposeB: transposeB,
+                    bias: bias ? try be.f32([n], bv) : nil, activation: act, into: c)
+        let want = Reference.gemm(a.doubles, b.doubles, m: m, n: n, k: k, transposeB: transposeB, bias: bias ? bv.doubles : nil,
+                                  activation: act.rawValue)
+        expectClose(try be.values(c), want, "gemm \(m)×\(n)×\(k) transB=\(transposeB) bias=\(bias) \(act)")
     }
 
     @Test(arguments: [false, true])
@@ -36,12 +38,13 @@ import Testing
 
     @Test func leadingAxesFlattenToRows() throws {
         guard let be = try TestDevice.backend() else { return }
-        var rng = SeededRandom(5)
+        var rng = SeededRandom(seed: 5)
         let a = rng.floats(3 * 5 * 20), b = rng.floats(20 * 9)
         let c = try be.buffer([3, 5, 9], .f32)
-        try be.gemm(try be.upload([3, 5, 20], a), try be.upload([20, 9], b), transposeB: false, bias: nil,
+        try be.gemm(try be.f32([3, 5, 20], a), try be.f32([20, 9], b), transposeB: false, bias: nil,
                     activation: .identity, into: c)
-        expectClose(try be.floats(c), Ref.gemm(a, b, m: 15, n: 9, k: 20, transposeB: false, bias: nil, .identity), "rank-3 a")
+        let want = Reference.gemm(a.doubles, b.doubles, m: 15, n: 9, k: 20, transposeB: false, bias: nil, activation: "identity")
+        expectClose(try be.values(c), want, "rank-3 a")
     }
 
     /// K = 0 means c = act(bias or 0). QuiverCore's `OpChecks.gemm` currently counts the rows of
@@ -50,14 +53,14 @@ import Testing
     @Test func zeroKGivesActivatedBiasOrIsRejected() throws {
         guard let be = try TestDevice.backend() else { return }
         let bias: [Float] = [-1, 0.5, 2]
-        let c = try be.upload([4, 3], [Float](repeating: 7, count: 12))   // overwritten, not accumulated
+        let c = try be.f32([4, 3], [Float](repeating: 7, count: 12))   // overwritten, not accumulated
         do {
             try be.gemm(try be.buffer([4, 0], .f32), try be.buffer([0, 3], .f32), transposeB: false,
-                        bias: try be.upload([3], bias), activation: .relu, into: c)
+                        bias: try be.f32([3], bias), activation: .relu, into: c)
         } catch QuiverError.shapeMismatch {
             return
         }
-        expectClose(try be.floats(c), (0..<12).map { Double(max(bias[$0 % 3], 0)) }, "K = 0")
+        expectClose(try be.values(c), (0..<12).map { Double(max(bias[$0 % 3], 0)) }, "K = 0")
     }
 
     @Test func emptyOutputIsANoOp() throws {

@@ -2,6 +2,7 @@ import Foundation
 import QuiverCore
 import QuiverKernels
 import QuiverOpenCL
+import QuiverTestSupport
 import Testing
 
 @Suite struct ProgramCacheTests {
@@ -14,8 +15,8 @@ import Testing
     /// Runs one elementwise op (compiles elementwise.cl) and checks the result.
     func exercise(_ be: OpenCLBackend) throws {
         let out = try be.buffer([3], .f32)
-        try be.add(try be.upload([3], [1, 2, 3]), try be.upload([3], [10, 20, 30]), into: out)
-        #expect(try be.floats(out) == [11, 22, 33])
+        try be.add(try be.f32([3], [1, 2, 3]), try be.f32([3], [10, 20, 30]), into: out)
+        #expect(try be.values(out) == [11, 22, 33])
     }
 
     @Test func secondBackendLoadsBinariesFromDisk() throws {

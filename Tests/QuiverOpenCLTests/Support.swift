@@ -51,33 +51,6 @@ enum TestDevice {
     static func splittingBackend() throws -> OpenCLBackend? { try splitting.get() }
 }
 
-/// Deterministic random numbers (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
-        (0..<n).map { _ in Float.random(in: range, using: &self) }
-    }
-}
-
-extension ComputeBackend {
-    func upload(_ shape: Shape, _ values: [Float]) throws -> DeviceTensor {
-        try tensor(Tensor(shape: shape, floats: values))
-    }
-    func uploadInts(_ shape: Shape, _ values: [Int32]) throws -> DeviceTensor {
-        try tensor(Tensor(shape: shape, int32s: values))
-    }
-    func floats(_ t: DeviceTensor) throws -> [Float] { try download(t).floats() }
-}
-
 /// Expects |got - want| ≤ atol + rtol·|want| elementwise, reporting the worst element.
 func expectClose(_ got: [Float], _ want: [Double], atol: Double = 1e-4, rtol: Double = 1e-4, _ what: String,
                  sourceLocation: SourceLocation = #_sourceLocation) {
