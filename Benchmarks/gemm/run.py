@@ -128,7 +128,9 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     lines = [f"# GEMM GFLOP/s ({datetime.date.today()}, commit {commit})", "",
              f"CPU: {cpu_name()}, {nproc} cores. Median of {args.repeats} runs, best of {args.rounds} interleaved rounds. "
-             "Ratio = this row / best cblas row of the same shape.", ""]
+             "Ratio = this row / best cblas row of the same shape.",
+             f"Inherited OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE') or 'unset'} "
+             "(numpy and 'quiver cpu (default)' run with it, as a user's process would; the cblas rows set their own).", ""]
     verdicts = []
     for shape in shapes:
         rows = [v for (c, s), v in best.items() if s == shape]
@@ -152,6 +154,7 @@ def main():
             f.write(table + "\n")
         with open(os.path.join(ROOT, "Benchmarks", "results", "gemm.json"), "w") as f:
             json.dump({"date": str(datetime.date.today()), "commit": commit, "cpu": cpu_name(), "cores": nproc,
+                       "inherited_openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
                        "results": list(best.values())}, f, indent=2)
 
 
