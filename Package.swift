@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "QuiverCore"),
         .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS"]),
         .target(name: "QuiverOpenCL", dependencies: ["QuiverCore", "COpenCL", "QuiverKernels"]),
-        .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL"]),
+        .target(name: "QuiverText"),
+        .target(name: "QuiverModels", dependencies: ["QuiverCore"]),
+        .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels"]),
         .executableTarget(
             name: "quiver",
             dependencies: ["QuiverRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -49,5 +51,7 @@ let package = Package(
         .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
         .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL", "QuiverTestSupport"]),
         .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverTextTests", dependencies: ["QuiverText"]),
+        .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
     ]
 )

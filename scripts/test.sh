@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/fetch-model.sh
 source scripts/openblas-env.sh
 swift build --build-tests
 swift test --skip-build

@@ -1,0 +1,2 @@
+import QuiverCore
+// BERT and MLP encoders (issue 4).

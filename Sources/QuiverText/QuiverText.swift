@@ -1,0 +1,1 @@
+// The BERT WordPiece tokenizer (issue 4).
