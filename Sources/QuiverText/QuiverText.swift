@@ -1,1 +1,0 @@
-// The BERT WordPiece tokenizer (issue 4).

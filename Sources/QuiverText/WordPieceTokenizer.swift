@@ -1,0 +1,256 @@
+// The BERT WordPiece tokenizer, matching Hugging Face `tokenizers` (BertNormalizer +
+// BertPreTokenizer + WordPiece + the [CLS] A [SEP] template) id for id.
+// Upstream: huggingface/tokenizers tokenizers/src/normalizers/bert.rs,
+// tokenizers/src/pre_tokenizers/bert.rs, tokenizers/src/models/wordpiece/mod.rs,
+// tokenizers/src/tokenizer/added_vocabulary.rs.
+import Foundation
+
+/// A special or added token that is matched in the raw text before normalization (tokenizers'
+/// `AddedToken` with `normalized: false`), e.g. "[SEP]" inside the input becomes id 102.
+struct AddedToken: Sendable {
+    var scalars: [UInt32]
+    var id: Int32
+    /// Also swallow whitespace on the left / right of the match.
+    var lstrip: Bool
+    var rstrip: Bool
+}
+
+/// BERT WordPiece tokenizer. Load one with `WordPieceTokenizer.load(directory:)`; it is an
+/// immutable value, safe to share across threads.
+///
+/// Pipeline, per Unicode scalar (a Rust `char`, never a grapheme cluster):
+/// 1. special tokens ("[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]") are split out of the raw text;
+/// 2. BertNormalizer: clean_text (drop U+0000, U+FFFD, Cc/Cf/Co/Cs except \t \n \r; white space
+///    to ' '), spaces around CJK ideographs, strip_accents (NFD, drop Mn), lowercase (per scalar,
+///    like Rust's `char::to_lowercase`: 'İ' → "i̇", 'Σ' → 'σ' even word-finally);
+/// 3. BertPreTokenizer: split on white space, each punctuation scalar a word of its own;
+/// 4. WordPiece: greedy longest match, "##" on non-initial pieces; a word longer than
+///    `max_input_chars_per_word` scalars, or with an unmatched rest, is one [UNK].
+public struct WordPieceTokenizer: Sendable {
+    let trie: VocabularyTrie
+    /// Token string of each id ("" where the id is unused).
+    let tokens: [String]
+    /// Trie node after the continuation prefix ("##"), or nil when no vocab entry has it.
+    let continuationNode: Int32?
+    let cleanText: Bool
+    let handleChineseChars: Bool
+    let stripAccents: Bool
+    let lowercase: Bool
+    let maxInputCharsPerWord: Int
+    let addedTokens: [AddedToken]
+
+    /// Number of ids: one more than the largest id in the vocabulary and the added tokens.
+    public let vocabularySize: Int
+    /// Id of [PAD] (the padding id of tokenizer.json when it sets one).
+    public let padId: Int32
+    /// Id of [CLS], put first by `encode`.
+    public let clsId: Int32
+    /// Id of [SEP], put last by `encode`.
+    public let sepId: Int32
+    /// Id of [UNK], for words the vocabulary cannot spell.
+    public let unkId: Int32
+
+    init(vocab: [String: Int32], continuationPrefix: String, maxInputCharsPerWord: Int,
+         cleanText: Bool, handleChineseChars: Bool, stripAccents: Bool, lowercase: Bool,
+         addedTokens: [AddedToken], unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32) {
+        trie = VocabularyTrie(vocab)
+        continuationNode = trie.walk(from: 0, continuationPrefix.utf8)
+        var size = 0
+        for (_, id) in vocab { size = max(size, Int(id) + 1) }
+        for t in addedTokens { size = max(size, Int(t.id) + 1) }
+        var tokens = [String](repeating: "", count: size)
+        for (token, id) in vocab { tokens[Int(id)] = token }
+        for t in addedTokens where tokens[Int(t.id)].isEmpty {
+            var s = String.UnicodeScalarView()
+            for v in t.scalars { if let u = Unicode.Scalar(v) { s.append(u) } }
+            tokens[Int(t.id)] = String(s)
+        }
+        self.tokens = tokens
+        vocabularySize = size
+        self.cleanText = cleanText
+        self.handleChineseChars = handleChineseChars
+        self.stripAccents = stripAccents
+        self.lowercase = lowercase
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+        self.addedTokens = addedTokens
+        self.unkId = unkId
+        self.clsId = clsId
+        self.sepId = sepId
+        self.padId = padId
+    }
+
+    /// Token ids of `text`: `[CLS] pieces… [SEP]`, the pieces cut after the first
+    /// `maxLength - 2` so the result has at most `maxLength` ids (like HF
+    /// `truncation=True, max_length=maxLength`; no padding). A `maxLength` below 2 counts as 2:
+    /// [CLS] and [SEP] are always there. Cost: O(text length); stops reading once full.
+    public func encode(_ text: String, maxLength: Int) -> [Int32] {
+        let limit = max(maxLength, 2) - 2
+        var ids: [Int32] = []
+        ids.reserveCapacity(min(limit, text.utf8.count + 2) + 2)
+        ids.append(clsId)
+        if limit > 0 { appendPieces(of: text, to: &ids, limit: limit + 1) }
+        ids.append(sepId)
+        return ids
+    }
+
+    /// Word pieces of `text` without [CLS]/[SEP] and without truncation, as token strings
+    /// (e.g. "unbelievable" → ["unbelievable"], "tokenizer" → ["token", "##izer"]). For debugging.
+    public func tokenize(_ text: String) -> [String] {
+        var ids: [Int32] = []
+        appendPieces(of: text, to: &ids, limit: Int.max)
+        return ids.map { tokens[Int($0)] }
+    }
+
+    /// Appends the piece ids of `text` to `ids` until `ids.count == limit`.
+    func appendPieces(of text: String, to ids: inout [Int32], limit: Int) {
+        var scratch = Scratch()
+        let scalars = text.unicodeScalars.map(\.value)
+        var segmentStart = 0
+        var i = 0
+        if !addedTokens.isEmpty {
+            while i < scalars.count && ids.count < limit {
+                guard let (token, length) = addedToken(at: i, in: scalars) else { i += 1; continue }
+                var start = i, end = i + length
+                if token.lstrip {
+                    while start > segmentStart && CharClasses.of(scalars[start - 1]).contains(.whitespace) { start -= 1 }
+                }
+                if token.rstrip {
+                    while end < scalars.count && CharClasses.of(scalars[end]).contains(.whitespace) { end += 1 }
+                }
+                appendSegment(scalars[segmentStart..<start], to: &ids, limit: limit, &scratch)
+                if ids.count < limit { ids.append(token.id) }
+                segmentStart = end
+                i = end
+            }
+        }
+        if segmentStart < scalars.count {
+            appendSegment(scalars[segmentStart...], to: &ids, limit: limit, &scratch)
+        }
+    }
+
+    /// The longest added token that starts at `scalars[i]`.
+    private func addedToken(at i: Int, in scalars: [UInt32]) -> (AddedToken, Int)? {
+        var best: (AddedToken, Int)? = nil
+        for t in addedTokens where t.scalars.first == scalars[i] && t.scalars.count > (best?.1 ?? 0) {
+            if i + t.scalars.count <= scalars.count && scalars[i..<(i + t.scalars.count)].elementsEqual(t.scalars) {
+                best = (t, t.scalars.count)
+            }
+        }
+        return best
+    }
+
+    /// Reusable buffers for one `encode` call.
+    struct Scratch {
+        var normalized: [UInt32] = []
+        var other: [UInt32] = []
+        var bytes: [UInt8] = []
+        var pieces: [Int32] = []
+    }
+
+    /// Normalizes one stretch of text between added tokens, splits it into words and appends the
+    /// words' pieces.
+    private func appendSegment(_ segment: ArraySlice<UInt32>, to ids: inout [Int32], limit: Int, _ s: inout Scratch) {
+        if segment.isEmpty || ids.count >= limit { return }
+        normalize(segment, &s)
+        // BertPreTokenizer: white space separates words; each punctuation scalar is a word.
+        let norm = s.normalized
+        var wordStart = 0
+        var k = 0
+        while k < norm.count && ids.count < limit {
+            let cp = norm[k]
+            let cls: CharClass = cp < 0x80
+                ? (cp == 0x20 ? .whitespace : CharClass(rawValue: CharClasses.bmp[Int(cp)]))
+                : CharClasses.of(cp)
+            if cls.contains(.whitespace) || cls.contains(.punctuation) {
+                if wordStart < k { appendWord(norm[wordStart..<k], to: &ids, limit: limit, &s) }
+                if cls.contains(.punctuation) && ids.count < limit {
+                    appendWord(norm[k..<(k + 1)], to: &ids, limit: limit, &s)
+                }
+                wordStart = k + 1
+            }
+            k += 1
+        }
+        if wordStart < norm.count && ids.count < limit {
+            appendWord(norm[wordStart...], to: &ids, limit: limit, &s)
+        }
+    }
+
+    /// BertNormalizer into `s.normalized`: clean_text, CJK spacing, strip_accents, lowercase.
+    func normalize(_ segment: ArraySlice<UInt32>, _ s: inout Scratch) {
+        s.normalized.removeAll(keepingCapacity: true)
+        var needsNFD = false
+        for cp in segment {
+            let cls = CharClasses.of(cp)
+            if cleanText {
+                if cls.contains(.dropped) { continue }
+                if cls.contains(.whitespace) { s.normalized.append(0x20); continue }
+            }
+            if handleChineseChars && cls.contains(.chinese) {
+                s.normalized.append(0x20); s.normalized.append(cp); s.normalized.append(0x20)
+                continue
+            }
+            if cp >= 0xC0 { needsNFD = true }  // nothing below U+00C0 decomposes or is a mark
+            s.normalized.append(cp)
+        }
+        guard (stripAccents && needsNFD) || lowercase else { return }
+        swap(&s.normalized, &s.other)
+        s.normalized.removeAll(keepingCapacity: true)
+        if stripAccents && needsNFD {
+            var view = String.UnicodeScalarView()
+            for cp in s.other { view.append(Unicode.Scalar(cp)!) }
+            let nfd = String(view).decomposedStringWithCanonicalMapping
+            s.other.removeAll(keepingCapacity: true)
+            for u in nfd.unicodeScalars where !CharClasses.of(u.value).contains(.mark) { s.other.append(u.value) }
+            if !lowercase { swap(&s.normalized, &s.other); return }
+        }
+        for cp in s.other {
+            if cp < 0x80 {
+                s.normalized.append(cp >= 0x41 && cp <= 0x5A ? cp + 0x20 : cp)
+            } else if CharClasses.of(cp).contains(.changesLower), let u = Unicode.Scalar(cp) {
+                for l in u.properties.lowercaseMapping.unicodeScalars { s.normalized.append(l.value) }
+            } else {
+                s.normalized.append(cp)
+            }
+        }
+    }
+
+    /// WordPiece on one pre-tokenized word (normalized scalars).
+    private func appendWord(_ word: ArraySlice<UInt32>, to ids: inout [Int32], limit: Int, _ s: inout Scratch) {
+        if word.count > maxInputCharsPerWord { ids.append(unkId); return }
+        s.bytes.removeAll(keepingCapacity: true)
+        for cp in word { appendUTF8(cp, &s.bytes) }
+        s.pieces.removeAll(keepingCapacity: true)
+        let ok: Bool = s.bytes.withUnsafeBufferPointer { buf in
+            var start = 0
+            while start < buf.count {
+                let node: Int32
+                if start == 0 { node = 0 } else if let c = continuationNode { node = c } else { return false }
+                guard let m = trie.longestMatch(from: node, buf, start: start) else { return false }
+                s.pieces.append(m.id)
+                start = m.end
+            }
+            return true
+        }
+        if !ok { ids.append(unkId); return }
+        for p in s.pieces {
+            if ids.count >= limit { return }
+            ids.append(p)
+        }
+    }
+}
+
+@inline(__always)
+func appendUTF8(_ cp: UInt32, _ out: inout [UInt8]) {
+    switch cp {
+    case 0..<0x80:
+        out.append(UInt8(cp))
+    case 0x80..<0x800:
+        out.append(UInt8(0xC0 | cp >> 6)); out.append(UInt8(0x80 | cp & 0x3F))
+    case 0x800..<0x10000:
+        out.append(UInt8(0xE0 | cp >> 12)); out.append(UInt8(0x80 | cp >> 6 & 0x3F))
+        out.append(UInt8(0x80 | cp & 0x3F))
+    default:
+        out.append(UInt8(0xF0 | cp >> 18)); out.append(UInt8(0x80 | cp >> 12 & 0x3F))
+        out.append(UInt8(0x80 | cp >> 6 & 0x3F)); out.append(UInt8(0x80 | cp & 0x3F))
+    }
+}
