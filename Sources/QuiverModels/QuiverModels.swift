@@ -1,2 +1,0 @@
-import QuiverCore
-// BERT and MLP encoders (issue 4).
