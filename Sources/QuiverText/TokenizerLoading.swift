@@ -102,7 +102,8 @@ extension WordPieceTokenizer {
                 + "only WordPiece (BERT) tokenizers with a BertPreTokenizer are supported")
         }
 
-        // Added tokens matched in the raw text ("normalized": false, as BERT's specials are).
+        // Added tokens: matched in the raw text ("normalized": false, as BERT's specials are) or in
+        // the normalized text. "single_word" is not supported (BERT tokenizers leave it false).
         var added: [AddedToken] = []
         var addedIds: [String: Int32] = [:]
         for case let t as [String: Any] in root["added_tokens"] as? [Any] ?? [] {
@@ -110,10 +111,10 @@ extension WordPieceTokenizer {
                 throw TokenizerError("\(path): an added_tokens entry lacks content or id")
             }
             addedIds[content] = Int32(id)
-            if t["normalized"] as? Bool ?? false { continue }  // not supported; see README
             if content.isEmpty { continue }
             added.append(AddedToken(scalars: content.unicodeScalars.map(\.value), id: Int32(id),
-                                    lstrip: t["lstrip"] as? Bool ?? false, rstrip: t["rstrip"] as? Bool ?? false))
+                                    lstrip: t["lstrip"] as? Bool ?? false, rstrip: t["rstrip"] as? Bool ?? false,
+                                    normalized: t["normalized"] as? Bool ?? !(t["special"] as? Bool ?? false)))
         }
         func lookup(_ token: String, _ role: String) throws -> Int32 {
             if let id = vocab[token] ?? addedIds[token] { return id }
@@ -191,7 +192,7 @@ extension WordPieceTokenizer {
         var added: [AddedToken] = []
         for name in names where !name.isEmpty {
             if let id = vocab[name] {
-                added.append(AddedToken(scalars: name.unicodeScalars.map(\.value), id: id, lstrip: false, rstrip: false))
+                added.append(AddedToken(scalars: name.unicodeScalars.map(\.value), id: id))
             }
         }
         func lookup(_ token: String, _ role: String) throws -> Int32 {

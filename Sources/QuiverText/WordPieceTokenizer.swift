@@ -5,14 +5,17 @@
 // tokenizers/src/tokenizer/added_vocabulary.rs.
 import Foundation
 
-/// A special or added token that is matched in the raw text before normalization (tokenizers'
-/// `AddedToken` with `normalized: false`), e.g. "[SEP]" inside the input becomes id 102.
+/// A special or added token (tokenizers' `AddedToken`), split out of the text before
+/// pre-tokenization: with `normalized: false` (BERT's specials) it is matched in the raw text,
+/// e.g. "[SEP]" inside the input becomes id 102; with `normalized: true` its normalized content is
+/// matched in the normalized text. Leftmost match first, the longest at one position.
 struct AddedToken: Sendable {
     var scalars: [UInt32]
     var id: Int32
     /// Also swallow whitespace on the left / right of the match.
-    var lstrip: Bool
-    var rstrip: Bool
+    var lstrip: Bool = false
+    var rstrip: Bool = false
+    var normalized: Bool = false
 }
 
 /// BERT WordPiece tokenizer. Load one with `WordPieceTokenizer.load(directory:)`; it is an
@@ -32,12 +35,12 @@ public struct WordPieceTokenizer: Sendable {
     let tokens: [String]
     /// Trie node after the continuation prefix ("##"), or nil when no vocab entry has it.
     let continuationNode: Int32?
-    let cleanText: Bool
-    let handleChineseChars: Bool
-    let stripAccents: Bool
-    let lowercase: Bool
+    let normalizer: BertNormalizer
     let maxInputCharsPerWord: Int
+    /// Added tokens matched in the raw text, and those matched in the normalized text (their
+    /// `scalars` normalized).
     let addedTokens: [AddedToken]
+    let normalizedAddedTokens: [AddedToken]
 
     /// Number of ids: one more than the largest id in the vocabulary and the added tokens.
     public let vocabularySize: Int
@@ -67,12 +70,18 @@ public struct WordPieceTokenizer: Sendable {
         }
         self.tokens = tokens
         vocabularySize = size
-        self.cleanText = cleanText
-        self.handleChineseChars = handleChineseChars
-        self.stripAccents = stripAccents
-        self.lowercase = lowercase
+        let normalizer = BertNormalizer(cleanText: cleanText, handleChineseChars: handleChineseChars,
+                                        stripAccents: stripAccents, lowercase: lowercase)
+        self.normalizer = normalizer
         self.maxInputCharsPerWord = maxInputCharsPerWord
-        self.addedTokens = addedTokens
+        self.addedTokens = addedTokens.filter { !$0.normalized }
+        var scratch = Scratch()
+        self.normalizedAddedTokens = addedTokens.filter(\.normalized).compactMap { t in
+            var n = t
+            normalizer.normalize(t.scalars[...], &scratch)
+            n.scalars = scratch.normalized
+            return n.scalars.isEmpty ? nil : n
+        }
         self.unkId = unkId
         self.clsId = clsId
         self.sepId = sepId
@@ -108,30 +117,41 @@ public struct WordPieceTokenizer: Sendable {
         var segmentStart = 0
         var i = 0
         if !addedTokens.isEmpty {
-            while i < scalars.count && ids.count < limit {
-                guard let (token, length) = addedToken(at: i, in: scalars) else { i += 1; continue }
-                var start = i, end = i + length
-                if token.lstrip {
-                    while start > segmentStart && CharClasses.of(scalars[start - 1]).contains(.whitespace) { start -= 1 }
-                }
-                if token.rstrip {
-                    while end < scalars.count && CharClasses.of(scalars[end]).contains(.whitespace) { end += 1 }
-                }
-                appendSegment(scalars[segmentStart..<start], to: &ids, limit: limit, &scratch)
-                if ids.count < limit { ids.append(token.id) }
-                segmentStart = end
-                i = end
+            forEachSplit(scalars, addedTokens, ids: &ids, limit: limit) { range, ids in
+                appendSegment(scalars[range], to: &ids, limit: limit, &scratch)
             }
-        }
-        if segmentStart < scalars.count {
-            appendSegment(scalars[segmentStart...], to: &ids, limit: limit, &scratch)
+        } else {
+            appendSegment(scalars[...], to: &ids, limit: limit, &scratch)
         }
     }
 
+    /// Splits `text` on the `added` tokens: calls `segment` for each stretch between matches (in
+    /// order) and appends each match's id, until `ids.count == limit`.
+    private func forEachSplit(_ text: [UInt32], _ added: [AddedToken], ids: inout [Int32], limit: Int,
+                              _ segment: (Range<Int>, inout [Int32]) -> Void) {
+        var segmentStart = 0
+        var i = 0
+        while i < text.count && ids.count < limit {
+            guard let (token, length) = addedToken(at: i, in: text, added) else { i += 1; continue }
+            var start = i, end = i + length
+            if token.lstrip {
+                while start > segmentStart && CharClasses.of(text[start - 1]).contains(.whitespace) { start -= 1 }
+            }
+            if token.rstrip {
+                while end < text.count && CharClasses.of(text[end]).contains(.whitespace) { end += 1 }
+            }
+            if segmentStart < start { segment(segmentStart..<start, &ids) }
+            if ids.count < limit { ids.append(token.id) }
+            segmentStart = end
+            i = end
+        }
+        if segmentStart < text.count && ids.count < limit { segment(segmentStart..<text.count, &ids) }
+    }
+
     /// The longest added token that starts at `scalars[i]`.
-    private func addedToken(at i: Int, in scalars: [UInt32]) -> (AddedToken, Int)? {
+    private func addedToken(at i: Int, in scalars: [UInt32], _ added: [AddedToken]) -> (AddedToken, Int)? {
         var best: (AddedToken, Int)? = nil
-        for t in addedTokens where t.scalars.first == scalars[i] && t.scalars.count > (best?.1 ?? 0) {
+        for t in added where t.scalars.first == scalars[i] && t.scalars.count > (best?.1 ?? 0) {
             if i + t.scalars.count <= scalars.count && scalars[i..<(i + t.scalars.count)].elementsEqual(t.scalars) {
                 best = (t, t.scalars.count)
             }
@@ -151,16 +171,25 @@ public struct WordPieceTokenizer: Sendable {
     /// words' pieces.
     private func appendSegment(_ segment: ArraySlice<UInt32>, to ids: inout [Int32], limit: Int, _ s: inout Scratch) {
         if segment.isEmpty || ids.count >= limit { return }
-        normalize(segment, &s)
-        // BertPreTokenizer: white space separates words; each punctuation scalar is a word.
+        normalizer.normalize(segment, &s)
         let norm = s.normalized
-        var wordStart = 0
-        var k = 0
-        while k < norm.count && ids.count < limit {
-            let cp = norm[k]
-            let cls: CharClass = cp < 0x80
-                ? (cp == 0x20 ? .whitespace : CharClass(rawValue: CharClasses.bmp[Int(cp)]))
-                : CharClasses.of(cp)
+        if normalizedAddedTokens.isEmpty {
+            preTokenize(norm, 0..<norm.count, to: &ids, limit: limit, &s)
+        } else {
+            forEachSplit(norm, normalizedAddedTokens, ids: &ids, limit: limit) { range, ids in
+                preTokenize(norm, range, to: &ids, limit: limit, &s)
+            }
+        }
+    }
+
+    /// BertPreTokenizer on `norm[range]`: white space separates words; each punctuation scalar is a
+    /// word of its own. Appends each word's pieces.
+    private func preTokenize(_ norm: [UInt32], _ range: Range<Int>, to ids: inout [Int32], limit: Int,
+                             _ s: inout Scratch) {
+        var wordStart = range.lowerBound
+        var k = range.lowerBound
+        while k < range.upperBound && ids.count < limit {
+            let cls = CharClasses.of(norm[k])
             if cls.contains(.whitespace) || cls.contains(.punctuation) {
                 if wordStart < k { appendWord(norm[wordStart..<k], to: &ids, limit: limit, &s) }
                 if cls.contains(.punctuation) && ids.count < limit {
@@ -170,47 +199,8 @@ public struct WordPieceTokenizer: Sendable {
             }
             k += 1
         }
-        if wordStart < norm.count && ids.count < limit {
-            appendWord(norm[wordStart...], to: &ids, limit: limit, &s)
-        }
-    }
-
-    /// BertNormalizer into `s.normalized`: clean_text, CJK spacing, strip_accents, lowercase.
-    func normalize(_ segment: ArraySlice<UInt32>, _ s: inout Scratch) {
-        s.normalized.removeAll(keepingCapacity: true)
-        var needsNFD = false
-        for cp in segment {
-            let cls = CharClasses.of(cp)
-            if cleanText {
-                if cls.contains(.dropped) { continue }
-                if cls.contains(.whitespace) { s.normalized.append(0x20); continue }
-            }
-            if handleChineseChars && cls.contains(.chinese) {
-                s.normalized.append(0x20); s.normalized.append(cp); s.normalized.append(0x20)
-                continue
-            }
-            if cp >= 0xC0 { needsNFD = true }  // nothing below U+00C0 decomposes or is a mark
-            s.normalized.append(cp)
-        }
-        guard (stripAccents && needsNFD) || lowercase else { return }
-        swap(&s.normalized, &s.other)
-        s.normalized.removeAll(keepingCapacity: true)
-        if stripAccents && needsNFD {
-            var view = String.UnicodeScalarView()
-            for cp in s.other { view.append(Unicode.Scalar(cp)!) }
-            let nfd = String(view).decomposedStringWithCanonicalMapping
-            s.other.removeAll(keepingCapacity: true)
-            for u in nfd.unicodeScalars where !CharClasses.of(u.value).contains(.mark) { s.other.append(u.value) }
-            if !lowercase { swap(&s.normalized, &s.other); return }
-        }
-        for cp in s.other {
-            if cp < 0x80 {
-                s.normalized.append(cp >= 0x41 && cp <= 0x5A ? cp + 0x20 : cp)
-            } else if CharClasses.of(cp).contains(.changesLower), let u = Unicode.Scalar(cp) {
-                for l in u.properties.lowercaseMapping.unicodeScalars { s.normalized.append(l.value) }
-            } else {
-                s.normalized.append(cp)
-            }
+        if wordStart < range.upperBound && ids.count < limit {
+            appendWord(norm[wordStart..<range.upperBound], to: &ids, limit: limit, &s)
         }
     }
 

@@ -124,3 +124,30 @@ func expectLoadError(_ dir: String, contains parts: [String]) {
     try Data(#"{"model": {"type": "WordPiece", "#.utf8).write(to: json)
     expectLoadError(tmp.path, contains: [json.path, "not valid JSON"])
 }
+
+/// Added tokens beyond BERT's specials: "normalized" ones match the normalized text, the others the
+/// raw text; lstrip/rstrip swallow adjacent white space. Expected ids from Hugging Face tokenizers
+/// 0.23.3 with these three entries appended to the model's added_tokens.
+@Test func addedTokensNormalizedAndRaw() throws {
+    _ = try loadModelTokenizer()
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-added-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    var root = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: modelDir.appendingPathComponent("tokenizer.json"))) as! [String: Any]
+    var added = root["added_tokens"] as! [[String: Any]]
+    func entry(_ id: Int, _ content: String, lstrip: Bool, rstrip: Bool, normalized: Bool) -> [String: Any] {
+        ["id": id, "content": content, "single_word": false, "lstrip": lstrip, "rstrip": rstrip,
+         "normalized": normalized, "special": false]
+    }
+    added += [entry(30522, "Hello World", lstrip: false, rstrip: false, normalized: true),
+              entry(30523, "Café", lstrip: true, rstrip: false, normalized: true),
+              entry(30524, "xyz", lstrip: false, rstrip: true, normalized: false)]
+    root["added_tokens"] = added
+    try JSONSerialization.data(withJSONObject: root).write(to: tmp.appendingPathComponent("tokenizer.json"))
+    let tok = try WordPieceTokenizer.load(directory: tmp.path)
+    #expect(tok.vocabularySize == 30525)
+    #expect(tok.encode("say HELLO World now", maxLength: 256) == [101, 2360, 30522, 2085, 102])
+    #expect(tok.encode("a café! xyz  b", maxLength: 256) == [101, 1037, 30523, 999, 30524, 1038, 102])
+    #expect(tok.encode("xyzzy [MASK] Cafe\u{301}x", maxLength: 256) == [101, 30524, 1062, 2100, 103, 30523, 1060, 102])
+}
