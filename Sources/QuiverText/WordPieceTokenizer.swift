@@ -114,8 +114,6 @@ public struct WordPieceTokenizer: Sendable {
     func appendPieces(of text: String, to ids: inout [Int32], limit: Int) {
         var scratch = Scratch()
         let scalars = text.unicodeScalars.map(\.value)
-        var segmentStart = 0
-        var i = 0
         if !addedTokens.isEmpty {
             forEachSplit(scalars, addedTokens, ids: &ids, limit: limit) { range, ids in
                 appendSegment(scalars[range], to: &ids, limit: limit, &scratch)
