@@ -5,10 +5,14 @@ import QuiverCore
 /// structure follow Hugging Face transformers' `modeling_bert.py` (and candle's `bert.rs`):
 /// `BertEmbeddings` → `num_hidden_layers` × `BertLayer`, returning the last hidden states.
 ///
+/// Upstream: https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py
+/// (`BertEmbeddings`, `BertSelfAttention`, `BertSelfOutput`, `BertIntermediate`, `BertOutput`) and
+/// https://github.com/huggingface/candle/blob/main/candle-transformers/src/models/bert.rs.
+///
 /// Weights are read once from the memory-mapped `model.safetensors` and uploaded to the backend at
 /// load time (about 4 × parameter-count bytes, minus the embedding tables, which stay mapped on the
 /// host; see `BertEmbeddings`).
-public final class BertEncoder: @unchecked Sendable {
+public final class BertEncoder: Sendable {
     public let config: BertConfig
     public let backend: any ComputeBackend
     public let directory: String

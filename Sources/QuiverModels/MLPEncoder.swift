@@ -2,9 +2,9 @@ import Foundation
 import QuiverCore
 
 /// A stack of dense layers (`y = act(x·Wᵀ + b)`, PyTorch `nn.Linear` layout) with an optional
-/// final L2 normalization, described by a JSON manifest next to a safetensors file. See MLP.md
+/// final L2 normalization, described by a JSON manifest next to a safetensors file. See QuiverModels.docc/MLP.md
 /// for the manifest format and how to export from PyTorch and Keras.
-public final class MLPEncoder: @unchecked Sendable {
+public final class MLPEncoder: Sendable {
     public struct Manifest: Decodable, Sendable {
         public struct Layer: Decodable, Sendable {
             public var weight: String

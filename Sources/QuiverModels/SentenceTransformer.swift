@@ -75,7 +75,7 @@ public struct SentenceTransformerConfig: Sendable, Equatable {
 
 /// A sentence-transformers model: `BertEncoder` → pool (mean|cls) → optional L2 normalize.
 /// Matches `SentenceTransformer.encode` given the same token ids.
-public final class SentenceTransformer: @unchecked Sendable {
+public final class SentenceTransformer: Sendable {
     public let encoder: BertEncoder
     public let config: SentenceTransformerConfig
 

@@ -151,7 +151,13 @@ public final class SafeTensors: Sendable {
             throw QuiverError.io(path: path, detail: "tensor '\(entry.name)': cannot read \(entry.dtype.rawValue) elements \(start)..<\(start + count) of \(entry.shape)")
         }
         withBytes(entry) { src in
-            for i in 0..<count { dst[i] += SafeTensors.float(entry.dtype, src, start + i) }
+            if entry.dtype == .F32 {
+                for i in 0..<count {
+                    dst[i] += Float(bitPattern: src.loadUnaligned(fromByteOffset: 4 * (start + i), as: UInt32.self).littleEndian)
+                }
+            } else {
+                for i in 0..<count { dst[i] += SafeTensors.float(entry.dtype, src, start + i) }
+            }
         }
     }
 
