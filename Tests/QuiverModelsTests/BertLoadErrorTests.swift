@@ -91,6 +91,18 @@ import QuiverTestSupport
         try Data(#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#.utf8).write(to: dir.appendingPathComponent("pool/config.json"))
         try Data(#"{"max_seq_length": 4}"#.utf8).write(to: dir.appendingPathComponent("sentence_bert_config.json"))
         #expect(try SentenceTransformerConfig.load(directory: dir.path, defaultMaxLength: 6) == SentenceTransformerConfig(pooling: .cls, normalize: true, maxSeqLength: 4))
+        if let backend = try TestBackends.backend("cpu") {
+            let model = try SentenceTransformer.load(directory: dir.path, backend: backend)
+            let rows = try model.embed(inputIds: [1, 2, 3, 4, 5, 0], attentionMask: [1, 1, 1, 1, 1, 0], batch: 2, sequence: 3)
+            for r in 0..<2 {
+                let norm = rows[(r * Self.h)..<((r + 1) * Self.h)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+                #expect(abs(norm - 1) < 1e-5, "row \(r) is L2-normalized: \(norm)")
+            }
+            let long = #expect(throws: QuiverError.self) {
+                try model.embed(inputIds: [1, 2, 3, 4, 5], attentionMask: [1, 1, 1, 1, 1], batch: 1, sequence: 5)
+            }
+            #expect(long?.description.contains("max_seq_length 4") == true)
+        }
         try Data(#"{"pooling_mode_max_tokens": true}"#.utf8).write(to: dir.appendingPathComponent("pool/config.json"))
         let error = #expect(throws: QuiverError.self) { try SentenceTransformerConfig.load(directory: dir.path, defaultMaxLength: 6) }
         #expect(error?.description.contains("pooling_mode_max_tokens") == true)

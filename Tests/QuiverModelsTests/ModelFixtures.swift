@@ -93,7 +93,8 @@ enum RowCompare {
             for c in 0..<columns {
                 let a = Double(got[r * columns + c]), b = Double(expected[r * columns + c])
                 dot += a * b; na += a * a; nb += b * b
-                if !(abs(a - b) <= worstAbs) { worstAbs = abs(a - b) }   // NaN counts as worst
+                let d = abs(a - b)
+                worstAbs = d.isNaN ? .infinity : max(worstAbs, d)   // NaN counts as worst
             }
             let cos = dot / max((na * nb).squareRoot(), 1e-30)
             if !(cos >= worstCos) { worstCos = cos.isNaN ? -1 : cos; worstRow = r }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Streams f32 rows into a `.npy` file whose row count is not known up front (`quiver encode`
-/// writes embeddings as batches finish). Rows go to `<path>.tmp-<pid>`; the header is written
+/// writes embeddings as batches finish). Rows go to `<path>.tmp-<pid>-<random>`; the header is written
 /// with room for any row count and patched by `finish()`, which then renames the file into
 /// place. Dropping the writer without `finish()` removes the temporary file.
 public final class NpyWriter {
@@ -32,7 +32,7 @@ public final class NpyWriter {
         self.path = path
         rowShape = trailingShape
         self.leadingShape = leadingShape
-        tempPath = path + ".tmp-\(getpid())"
+        tempPath = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw QuiverError.io(path: tempPath, detail: "cannot create: \(MappedFile.errnoText())") }
         // Room for a 20-digit row count: the patched header has the same size.
