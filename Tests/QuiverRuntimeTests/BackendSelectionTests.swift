@@ -61,6 +61,16 @@ import QuiverTestSupport
         #expect(want(["QUIVER_OPENBLAS_REEXEC": "1"], avx512, "Haswell") == nil, "never loops")
     }
 
+    @Test func openBLASThreadTimeoutIsAddedUnlessSetOrKept() {
+        let avx512: Set<String> = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
+        let env = OpenBLASEnvironment.wantedEnvironment
+        #expect(env([:], avx512, "SkylakeX") == ["OPENBLAS_THREAD_TIMEOUT": "10"])
+        #expect(env([:], avx512, "Haswell") == ["OPENBLAS_THREAD_TIMEOUT": "10", "OPENBLAS_CORETYPE": "SkylakeX"])
+        #expect(env(["OPENBLAS_THREAD_TIMEOUT": "20"], avx512, "SkylakeX") == [:])
+        #expect(env(["QUIVER_OPENBLAS_CORETYPE": "keep"], avx512, "Haswell") == [:])
+        #expect(env(["QUIVER_OPENBLAS_REEXEC": "1"], avx512, "Haswell") == [:])
+    }
+
     @Test func deviceReportRendersTextAndJSON() throws {
         let report = DeviceReport.collect()
         let text = report.text()
