@@ -18,6 +18,9 @@ let package = Package(
         // loader still runs on the CPU backend; only the Khronos headers are needed to build.
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CBLAS"),
+        // Transcendental activations compiled for AVX-512 and AVX2+FMA in one binary, picked at
+        // run time (Swift cannot multiversion a function); -O3 even in debug builds.
+        .target(name: "CVectorMath", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(
             name: "QuiverKernels",
             path: "Kernels",
@@ -30,7 +33,7 @@ let package = Package(
             ]
         ),
         .target(name: "QuiverCore"),
-        .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS"]),
+        .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS", "CVectorMath"]),
         .target(name: "QuiverOpenCL", dependencies: ["QuiverCore", "COpenCL", "QuiverKernels"]),
         .target(name: "QuiverText"),
         .target(name: "QuiverModels", dependencies: ["QuiverCore"]),

@@ -1,3 +1,4 @@
+import CVectorMath
 import QuiverCore
 
 /// Elementwise kernels on raw float ranges, shared by `add`, `activate` and the GEMM epilogue.
@@ -10,10 +11,36 @@ enum Elementwise {
         switch activation {
         case .identity: map(x, addend, out, count) { $0 }
         case .relu: map(x, addend, out, count) { $0.replacing(with: 0, where: $0 .< 0) }
+        default:
+            // CVectorMath runs the same formulas compiled for AVX-512 or AVX2+FMA; -2 means this
+            // CPU has neither, so the portable Swift SIMD versions below run instead.
+            if qvm_activate(code(activation), x, addend, out, count) == 0 { return }
+            applyPortable(activation, x, adding: addend, into: out, count: count)
+        }
+    }
+
+    /// `apply` in Swift SIMD only (baseline x86-64 / other CPUs), for CPUs without AVX2+FMA.
+    static func applyPortable(_ activation: Activation, _ x: UnsafePointer<Float>, adding addend: UnsafePointer<Float>?,
+                              into out: UnsafeMutablePointer<Float>, count: Int) {
+        switch activation {
+        case .identity: map(x, addend, out, count) { $0 }
+        case .relu: map(x, addend, out, count) { $0.replacing(with: 0, where: $0 .< 0) }
         case .gelu: map(x, addend, out, count) { VectorMath.gelu($0) }
         case .geluTanh: map(x, addend, out, count) { VectorMath.geluTanh($0) }
         case .sigmoid: map(x, addend, out, count) { VectorMath.sigmoid($0) }
         case .tanh: map(x, addend, out, count) { VectorMath.tanh($0) }
+        }
+    }
+
+    /// The activation's code in CVectorMath (and the OpenCL kernels).
+    static func code(_ activation: Activation) -> Int32 {
+        switch activation {
+        case .identity: 0
+        case .relu: 1
+        case .gelu: Int32(QVM_GELU)
+        case .geluTanh: Int32(QVM_GELU_TANH)
+        case .sigmoid: Int32(QVM_SIGMOID)
+        case .tanh: Int32(QVM_TANH)
         }
     }
 

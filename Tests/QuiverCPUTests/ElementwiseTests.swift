@@ -1,6 +1,7 @@
 import Foundation
 import QuiverCore
-import QuiverCPU
+@testable import QuiverCPU
+import CVectorMath
 import QuiverTestSupport
 import Testing
 
@@ -23,6 +24,33 @@ import Testing
             let ok = g.isNaN ? w.isNaN : (Double(g) == w || abs(Double(g) - w) <= 1e-7 + 2e-6 * abs(w))
             #expect(ok, "\(act)(\(xs[i])) = \(g), want \(w)")
             if !ok { break }
+        }
+    }
+
+    /// The accelerated C loops (CVectorMath, AVX-512 / AVX2+FMA where the CPU has them) and the
+    /// portable Swift SIMD fallback both meet the same bound, in place and with an addend.
+    @Test(arguments: [Activation.gelu, .geluTanh, .sigmoid, .tanh])
+    func acceleratedAndPortablePathsMatchFloat64(_ act: Activation) throws {
+        let xs = stride(from: -20.0 as Float, through: 20, by: 1.0 / 64).map { $0 } + [1e30, -1e30, 0, -0.0]
+        let addend = xs.indices.map { Float($0 % 7) * 0.125 - 0.375 }
+        let want = zip(xs, addend).map { Reference.activate(Double($0 + $1), act.rawValue) }
+        for portable in [false, true] {
+            var buffer = xs
+            buffer.withUnsafeMutableBufferPointer { b in
+                addend.withUnsafeBufferPointer { a in
+                    let (x, add, out) = (UnsafePointer(b.baseAddress!), a.baseAddress!, b.baseAddress!)
+                    if portable {
+                        Elementwise.applyPortable(act, x, adding: add, into: out, count: b.count)
+                    } else {
+                        Elementwise.apply(act, x, adding: add, into: out, count: b.count)
+                    }
+                }
+            }
+            let bad = zip(buffer, want).enumerated().first { _, pair in
+                let (g, w) = pair
+                return !(Double(g) == w || abs(Double(g) - w) <= 1e-7 + 2e-6 * abs(w))
+            }
+            #expect(bad == nil, "\(act) portable=\(portable) (C variant \(String(cString: qvm_variant()))): at \(bad.map { xs[$0.offset] } ?? 0) got \(bad?.element.0 ?? 0), want \(bad?.element.1 ?? 0)")
         }
     }
 
