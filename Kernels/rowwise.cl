@@ -59,9 +59,12 @@ void layer_norm(__global const float *x, const ulong x_off,
         __global const float *xr = x + row * H;
         __global const float *rr = res + row * H;
         __global float *orow = out + row * H;
+        // Sum v - v0 (shifted data): rows with a large common offset (mean 50, std 1) would lose
+        // ~1e-5 of the output to rounding in a plain float sum of v.
+        const float v0 = has_res ? xr[0] + rr[0] : xr[0];
         float s = 0.0f;
-        for (int i = lid; i < H; i += WG) s += has_res ? xr[i] + rr[i] : xr[i];
-        const float mean = group_sum(s, scratch) / (float)H;
+        for (int i = lid; i < H; i += WG) s += (has_res ? xr[i] + rr[i] : xr[i]) - v0;
+        const float mean = v0 + group_sum(s, scratch) / (float)H;
         float q = 0.0f;
         for (int i = lid; i < H; i += WG) {
             const float d = (has_res ? xr[i] + rr[i] : xr[i]) - mean;
