@@ -96,8 +96,29 @@ static inline float vm_tanh(float x) {
     default: return -1;                                                    \
     }
 
+// x[i] = e^(x[i] - m) in place; returns the sum. 16 partial sums keep the reduction vectorized
+// without reassociating one float accumulator (which clang will not do without fast-math).
+#define QVM_EXP_SHIFTED_BODY                                               \
+    _Pragma("clang loop vectorize(assume_safety)")                         \
+    for (size_t i = 0; i < n; i++) x[i] = vm_exp(x[i] - m);                \
+    float acc[16] = {0};                                                   \
+    size_t i = 0;                                                          \
+    for (; i + 16 <= n; i += 16)                                           \
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j];                   \
+    float total = 0.0f;                                                    \
+    for (int j = 0; j < 16; j++) total += acc[j];                          \
+    for (; i < n; i++) total += x[i];                                      \
+    *sum = total;                                                          \
+    return 0;
+
 #if defined(__x86_64__) && defined(__linux__)
 // The same loops compiled for two instruction sets; the helpers above inline into each.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+static int exp_shifted_avx512(float *x, size_t n, float m, float *sum) { QVM_EXP_SHIFTED_BODY }
+
+__attribute__((target("avx2,fma")))
+static int exp_shifted_avx2(float *x, size_t n, float m, float *sum) { QVM_EXP_SHIFTED_BODY }
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 static int activate_avx512(int activation, const float *x, const float *addend, float *out, size_t n) { QVM_ACTIVATE_BODY }
 
@@ -113,6 +134,16 @@ int qvm_activate(int activation, const float *x, const float *addend, float *out
 #endif
     (void)variant;
     return -2;  // no accelerated version: the caller uses its own portable code
+}
+
+int qvm_exp_shifted(float *x, size_t n, float m, float *sum) {
+    const char *variant = qvm_variant();
+#if defined(__x86_64__) && defined(__linux__)
+    if (variant[1] == 'v' && variant[3] == '5') return exp_shifted_avx512(x, n, m, sum);
+    if (variant[1] == 'v' && variant[3] == '2') return exp_shifted_avx2(x, n, m, sum);
+#endif
+    (void)variant; (void)x; (void)n; (void)m; (void)sum;
+    return -2;
 }
 
 const char *qvm_variant(void) {

@@ -1,3 +1,4 @@
+import CVectorMath
 /// Single-row kernels for the row-wise ops (one row = the last axis, `n` contiguous floats).
 /// Each reads its input before writing the same position, so `out` may alias `x`.
 enum RowKernels {
@@ -52,7 +53,9 @@ enum RowKernels {
     /// with nothing kept, or only -inf kept, becomes all zeros. Kept +inf logits share the mass.
     /// Pass 1 writes the masked logits (-inf where masked) to `out` and finds the max, so the exp
     /// pass needs no mask.
-    static func softmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>, n: Int) {
+    /// `portable` forces the Swift SIMD exp pass (the fallback on CPUs without AVX2+FMA; for tests).
+    static func softmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>, n: Int,
+                        portable: Bool = false) {
         let full = n & ~15, tail = n - full
         let negInf = -Float.infinity
         var vmax = V16(repeating: negInf)
@@ -89,20 +92,25 @@ enum RowKernels {
             for j in 0..<n { out[j] = out[j] == .infinity ? p : 0 }
             return
         }
-        var vsum = V16()
-        i = 0
-        while i < full {
-            let e = VectorMath.exp(VectorMath.load(out + i) - m)
-            VectorMath.store(e, out + i)
-            vsum += e
-            i += 16
+        // The exp pass runs in CVectorMath (AVX-512 / AVX2+FMA) where the CPU allows.
+        var total: Float = 0
+        if portable || qvm_exp_shifted(out, n, m, &total) != 0 {
+            var vsum = V16()
+            i = 0
+            while i < full {
+                let e = VectorMath.exp(VectorMath.load(out + i) - m)
+                VectorMath.store(e, out + i)
+                vsum += e
+                i += 16
+            }
+            if tail > 0 {
+                let e = VectorMath.exp(VectorMath.load(out + full, tail, fill: negInf) - m)
+                VectorMath.store(e, out + full, tail)
+                vsum += e
+            }
+            total = VectorMath.sum(vsum)
         }
-        if tail > 0 {
-            let e = VectorMath.exp(VectorMath.load(out + full, tail, fill: negInf) - m)
-            VectorMath.store(e, out + full, tail)
-            vsum += e
-        }
-        let inv = 1 / VectorMath.sum(vsum)
+        let inv = 1 / total
         i = 0
         while i < full { VectorMath.store(VectorMath.load(out + i) * inv, out + i); i += 16 }
         for j in full..<n { out[j] *= inv }

@@ -54,6 +54,27 @@ import Testing
         }
     }
 
+    /// Softmax's exp pass: the C version (AVX-512 / AVX2+FMA) and the portable Swift one.
+    @Test(arguments: [false, true])
+    func softmaxExpPassBothPathsMatchFloat64(portable: Bool) {
+        var rng = SeededRandom(seed: 11)
+        for n in [1, 15, 16, 17, 129, 1000] {
+            let x = rng.floats(n, in: -30...30)
+            let mask: [Int32] = (0..<n).map { $0 % 5 == 3 ? 0 : 1 }
+            var out = [Float](repeating: .nan, count: n)
+            x.withUnsafeBufferPointer { xp in
+                mask.withUnsafeBufferPointer { mp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        RowKernels.softmax(xp.baseAddress!, mask: mp.baseAddress!, out: op.baseAddress!, n: n, portable: portable)
+                    }
+                }
+            }
+            let want = Reference.softmax(x.map(Double.init), mask: mask, b: 1, r: 1, n: n)
+            let worst = zip(out, want).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(worst < 1e-6, "n \(n) portable=\(portable): max |Δ| \(worst)")
+        }
+    }
+
     @Test func addAndActivateWorkInPlaceOnOddSizes() throws {
         var rng = SeededRandom(seed: 7)
         for n in [1, 7, 33, 129, 5000] {

@@ -20,6 +20,10 @@ enum { QVM_GELU = 2, QVM_GELU_TANH = 3, QVM_SIGMOID = 4, QVM_TANH = 5 };
 /// AVX2+FMA (nothing written: use a portable implementation).
 int qvm_activate(int activation, const float *x, const float *addend, float *out, size_t n);
 
+/// x[i] = e^(x[i] − m) in place for i < n (the exp pass of a softmax, m = the row max) and *sum =
+/// Σ x[i]. Returns 0, or -2 when the CPU has neither AVX-512 nor AVX2+FMA (nothing written).
+int qvm_exp_shifted(float *x, size_t n, float m, float *sum);
+
 /// The version qvm_activate runs on this CPU: "avx512", "avx2-fma" or "baseline" (= returns -2).
 const char *qvm_variant(void);
 
