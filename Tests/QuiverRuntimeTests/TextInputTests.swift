@@ -45,6 +45,15 @@ import QuiverRuntime
         #expect(throws: QuiverError.self) { try TextInput(path: "/no/such/input.txt", format: .text) }
     }
 
+    /// ~3 MiB of CRLF lines of varied length: lines straddle the reader's 1 MiB chunks.
+    @Test func linesAcrossChunkBoundariesArriveIntact() throws {
+        let lines = (0..<60_000).map { i in "line \(i) " + String(repeating: "x", count: (i * 37) % 61) }
+        let path = try file(Array((lines.joined(separator: "\r\n") + "\r\n").utf8))
+        let input = try TextInput(path: path, format: .text)
+        #expect(try all(input) == lines)
+        #expect(input.bytesRead == input.totalBytes && input.lineNumber == lines.count)
+    }
+
     @Test func batchesComeInOrder() throws {
         let input = try TextInput(path: try file(Array((0..<10).map { "t\($0)" }.joined(separator: "\n").utf8)), format: .text)
         #expect(try input.next(4) == ["t0", "t1", "t2", "t3"])

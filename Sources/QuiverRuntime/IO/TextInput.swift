@@ -22,7 +22,10 @@ public final class TextInput {
     public private(set) var lineNumber = 0
 
     private let handle: FileHandle
+    /// Bytes read but not yet returned start at `start`; consumed bytes are dropped only when the
+    /// buffer is refilled, so reading N lines costs O(total bytes), not O(N · buffer size).
     private var buffer = Data()
+    private var start = 0
     private var atEOF = false
     private let chunkSize = 1 << 20
 
@@ -81,22 +84,32 @@ public final class TextInput {
     /// The next line without its terminator, or nil at the end of input.
     private func nextLine() throws -> String? {
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                var lineData = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                var lineData = buffer[start..<newline]
+                start = newline + 1
                 bytesRead += UInt64(lineData.count + 1)
                 if lineData.last == UInt8(ascii: "\r") { lineData = lineData.dropLast() }
                 return try decode(lineData)
             }
             if atEOF {
-                guard !buffer.isEmpty else { return nil }
-                let rest = buffer
-                buffer = Data()
+                guard start < buffer.endIndex else { return nil }
+                var rest = buffer[start...]
+                start = buffer.endIndex
                 bytesRead += UInt64(rest.count)
-                return try decode(rest.last == UInt8(ascii: "\r") ? rest.dropLast() : rest)
+                if rest.last == UInt8(ascii: "\r") { rest = rest.dropLast() }
+                return try decode(rest)
             }
             let chunk = handle.readData(ofLength: chunkSize)
-            if chunk.isEmpty { atEOF = true } else { buffer.append(chunk) }
+            if chunk.isEmpty {
+                atEOF = true
+            } else {
+                // Drop what was consumed, keep a partial line. (A Data slice keeps its indices, so
+                // positions are always taken from buffer.startIndex, never assumed to be 0.)
+                var rest = buffer[start...]
+                rest.append(chunk)
+                buffer = rest
+                start = buffer.startIndex
+            }
         }
     }
 
