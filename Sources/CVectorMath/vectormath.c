@@ -146,7 +146,7 @@ int qvm_exp_shifted(float *x, size_t n, float m, float *sum) {
     return -2;
 }
 
-const char *qvm_variant(void) {
+static const char *detect_variant(void) {
 #if defined(__x86_64__) && defined(__linux__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
@@ -154,4 +154,15 @@ const char *qvm_variant(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2-fma";
 #endif
     return "baseline";
+}
+
+// Detected once: the kernels above are called per row (softmax runs ~50k rows per encoder layer).
+const char *qvm_variant(void) {
+    static const char *variant = NULL;  // benign race: every thread computes the same pointer
+    const char *v = __atomic_load_n(&variant, __ATOMIC_RELAXED);
+    if (v == NULL) {
+        v = detect_variant();
+        __atomic_store_n(&variant, v, __ATOMIC_RELAXED);
+    }
+    return v;
 }
