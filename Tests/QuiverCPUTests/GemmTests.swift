@@ -25,16 +25,6 @@ import Testing
         }
     }
 
-    @Test func flattensLeadingAxesOfA() throws {
-        var rng = SeededRandom(seed: 5)
-        let a = rng.floats(2 * 3 * 4), b = rng.floats(4 * 5)
-        let c = try backend.buffer([2, 3, 5], .f32)
-        try backend.gemm(try backend.f32([2, 3, 4], a), try backend.f32([4, 5], b), transposeB: false, bias: nil,
-                         activation: .identity, into: c)
-        let want = Reference.gemm(a.doubles, b.doubles, m: 6, n: 5, k: 4, transposeB: false, bias: nil, activation: "identity")
-        expectClose(try backend.values(c), want)
-    }
-
     @Test func emptyRows() throws {
         // M == 0: nothing to do, no error (K == 0 too: [0, 0] · [0, 3]).
         try backend.gemm(try backend.buffer([0, 5], .f32), try backend.buffer([5, 3], .f32), transposeB: false,
