@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestSupport
 import QuiverCore
 
 /// Paths and loaders for the model fixtures (scripts/fixtures/encoder_parity.py) and the
@@ -62,11 +63,7 @@ enum ModelFixtures {
         try JSONDecoder().decode(MLPExpected.self, from: Data(contentsOf: fixtures.appendingPathComponent("mlp/expected.json")))
     }
 
-    static func scratch() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-models-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func scratch() throws -> URL { try Scratch.directory("models") }
 
     /// Writes an F32 safetensors file holding `tensors` (name → shape; values are small ramps).
     static func writeSafeTensors(_ tensors: [(String, [Int])], to url: URL) throws {

@@ -17,11 +17,7 @@ import QuiverTestSupport
         return try JSONDecoder().decode(Fixture.self, from: data)
     }
 
-    func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-encode-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch() throws -> URL { try Scratch.directory("encode") }
 
     func writeJSONL(_ texts: [String], to url: URL) throws {
         let lines = try texts.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": $0], options: [.fragmentsAllowed]), as: UTF8.self) }

@@ -1,14 +1,11 @@
 import Foundation
 import Testing
 import QuiverRuntime
+import QuiverTestSupport
 
 @Suite struct ModelLocatorTests {
     /// A fresh temporary directory for one test.
-    func scratch(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-locator-\(name)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch(_ name: String) throws -> String { try Scratch.directory("locator-\(name)").path }
 
     func makeModel(at dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
