@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Quiver: GPU-accelerated compute engine for recommendation and search.
-// Dependencies point one way: QuiverCore <- {QuiverCPU, QuiverOpenCL} <- QuiverRuntime <- quiver (CLI).
+// Dependencies point one way: QuiverCore <- {QuiverCPU, QuiverOpenCL, QuiverModels, QuiverText, QuiverScoring};
+// QuiverScheduler is a leaf; QuiverRuntime depends on all of them; the CLI on QuiverRuntime.
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v14)],
@@ -30,6 +31,7 @@ let package = Package(
                 .embedInCode("elementwise.cl"),
                 .embedInCode("rowwise.cl"),
                 .embedInCode("attention.cl"),
+                .embedInCode("topk.cl"),
             ]
         ),
         .target(name: "QuiverCore"),
@@ -37,7 +39,11 @@ let package = Package(
         .target(name: "QuiverOpenCL", dependencies: ["QuiverCore", "COpenCL", "QuiverKernels"]),
         .target(name: "QuiverText"),
         .target(name: "QuiverModels", dependencies: ["QuiverCore"]),
-        .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels"]),
+        .target(name: "QuiverScoring", dependencies: ["QuiverCore"]),
+        // Leaf: batching policy only, generic over the work it schedules; no model or backend imports.
+        .target(name: "QuiverScheduler"),
+        .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels",
+                                                      "QuiverScoring", "QuiverScheduler"]),
         .executableTarget(
             name: "quiver",
             dependencies: ["QuiverRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -56,5 +62,7 @@ let package = Package(
         .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
         .testTarget(name: "QuiverTextTests", dependencies: ["QuiverText"]),
         .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverScoringTests", dependencies: ["QuiverScoring", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverSchedulerTests", dependencies: ["QuiverScheduler"]),
     ]
 )

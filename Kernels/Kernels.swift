@@ -6,7 +6,7 @@ import Foundation
 public enum KernelSources {
     /// The kernel families, one `.cl` file each.
     public enum Family: String, CaseIterable, Sendable {
-        case gemm, elementwise, rowwise, attention
+        case gemm, elementwise, rowwise, attention, topk
     }
 
     /// Source text of `family`, from `QUIVER_KERNEL_DIR` when set, else the embedded copy.
@@ -28,6 +28,7 @@ public enum KernelSources {
         case .elementwise: PackageResources.elementwise_cl
         case .rowwise: PackageResources.rowwise_cl
         case .attention: PackageResources.attention_cl
+        case .topk: PackageResources.topk_cl
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -107,6 +107,12 @@ public final class CPUBackend: ComputeBackend {
         }
     }
 
+    /// A tensor over `host`'s bytes, no copy: a memory-mapped catalog is scored in place.
+    public func view(_ host: Tensor) -> DeviceTensor? {
+        guard host.storage.byteCount >= host.byteCount else { return nil }
+        return CPUTensor(shape: host.shape, dtype: host.dtype, sharing: host.storage)
+    }
+
     /// Nothing to wait for: every op finishes before it returns.
     public func synchronize() throws {}
 }

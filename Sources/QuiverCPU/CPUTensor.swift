@@ -5,7 +5,7 @@ import QuiverCore
 public final class CPUTensor: DeviceTensor, @unchecked Sendable {
     public let shape: Shape
     public let dtype: DType
-    /// Owns the bytes; shared with nothing else (upload/download copy).
+    /// Owns the bytes (upload/download copy), or borrows a host tensor's for a `view`.
     let storage: TensorStorage
 
     /// Creates a zero-filled tensor. The caller has checked that the byte count does not overflow.
@@ -15,14 +15,22 @@ public final class CPUTensor: DeviceTensor, @unchecked Sendable {
         storage = TensorStorage(byteCount: byteCount)
     }
 
+    /// A tensor over `storage`'s bytes, no copy (`CPUBackend.view`).
+    init(shape: Shape, dtype: DType, sharing storage: TensorStorage) {
+        self.shape = shape
+        self.dtype = dtype
+        self.storage = storage
+    }
+
     /// Start of the elements (64-byte aligned). For same-module code and benchmarks; ops on this
     /// tensor must not run while you write through it.
     public var data: UnsafeMutableRawPointer { storage.pointer }
 
-    /// Size of the elements in bytes (`shape.count * dtype.size`).
-    public var byteCount: Int { storage.byteCount }
+    /// Size of the elements in bytes.
+    public var byteCount: Int { shape.count * dtype.size }
 
     var floats: UnsafeMutablePointer<Float> { storage.pointer.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { storage.pointer.assumingMemoryBound(to: Int32.self) }
     var halves: UnsafeMutablePointer<Float16> { storage.pointer.assumingMemoryBound(to: Float16.self) }
+    var int8s: UnsafeMutablePointer<Int8> { storage.pointer.assumingMemoryBound(to: Int8.self) }
 }

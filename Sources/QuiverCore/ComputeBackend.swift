@@ -121,8 +121,85 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// dtypes match. Same shape.
     func convert(_ x: DeviceTensor, into out: DeviceTensor) throws
 
+    /// Scores a catalog tile against every query and merges the tile into each query's running
+    /// exact top-k (the scorer's inner step; see `TopKLists` for the list layout).
+    /// - queries: `[Q, D]` f32
+    /// - tile: `[T, D]` f32, f16 or i8; its row `t` is catalog row `firstRow + t`
+    /// - rowScale, rowBias: `[T]` f32 or nil (1 and 0):
+    ///   `score(q, t) = (queries[q] · tile[t]) · rowScale[t] + rowBias[t]`
+    ///   (cosine: rowScale = 1/‖row‖; L2: rowScale = 2, rowBias = −‖row‖²; int8: rowScale = the
+    ///   row's quantization scale)
+    /// - exclusions: catalog rows a query must never get, or nil
+    /// - top: in/out; after the call each list holds the k best of (its old entries ∪ the tile).
+    /// k ≤ `TopKLists.maxK`. Cost O(Q·T·D); the Q×T score matrix is never stored whole.
+    func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
+                        firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws
+
+    /// A tensor that shares `host`'s memory when this backend computes in host memory (CPU), so a
+    /// memory-mapped catalog tile is used in place; nil when the backend needs an `upload`.
+    /// The caller keeps `host`'s storage alive and unchanged while the view is in use.
+    func view(_ host: Tensor) -> DeviceTensor?
+
     /// Waits until all enqueued work has finished.
     func synchronize() throws
+}
+
+/// Running exact top-k lists, one per query, kept on the backend between catalog tiles.
+///
+/// - scores: `[Q, k]` f32, rows: `[Q, k]` i32 (catalog rows). Each list is sorted best first by
+///   the tie rule: higher score first, then lower row. Empty slots have row −1 and score −∞ and
+///   sort after every real entry.
+public struct TopKLists: Sendable {
+    /// Largest k the backends support (OpenCL merges lists in local memory).
+    public static let maxK = 1024
+
+    public let scores: DeviceTensor
+    public let rows: DeviceTensor
+
+    public init(scores: DeviceTensor, rows: DeviceTensor) {
+        self.scores = scores
+        self.rows = rows
+    }
+
+    public var queries: Int { scores.shape.dims.first ?? 0 }
+    public var k: Int { scores.shape.last }
+
+    /// Empty lists for `queries` queries on `backend`.
+    public static func empty(queries: Int, k: Int, on backend: ComputeBackend) throws -> TopKLists {
+        guard k >= 1, k <= maxK else {
+            throw QuiverError.invalidArgument("top-k: k = \(k) is out of range; Quiver supports 1 ... \(maxK)")
+        }
+        let shape = Shape([queries, k])
+        let scores = try backend.tensor(try Tensor(shape: shape, floats: .init(repeating: -.infinity, count: shape.count)))
+        let rows = try backend.tensor(try Tensor(shape: shape, int32s: .init(repeating: -1, count: shape.count)))
+        return TopKLists(scores: scores, rows: rows)
+    }
+}
+
+/// Per-query catalog rows to leave out of the top-k, in CSR layout:
+/// query q's rows are `rows[offsets[q] ..< offsets[q + 1]]`, ascending, no duplicates.
+/// - offsets: `[Q + 1]` i32; rows: `[max(E, 1)]` i32 (one unused slot when nothing is excluded).
+public struct RowExclusions: Sendable {
+    public let offsets: DeviceTensor
+    public let rows: DeviceTensor
+
+    public init(offsets: DeviceTensor, rows: DeviceTensor) {
+        self.offsets = offsets
+        self.rows = rows
+    }
+
+    /// Uploads per-query row lists (each is sorted and deduplicated here).
+    public static func make(_ lists: [[Int32]], on backend: ComputeBackend) throws -> RowExclusions {
+        var offsets: [Int32] = [0], rows: [Int32] = []
+        for list in lists {
+            rows += Array(Set(list)).sorted()
+            offsets.append(Int32(rows.count))
+        }
+        if rows.isEmpty { rows = [-1] }
+        return RowExclusions(
+            offsets: try backend.tensor(try Tensor(shape: Shape([offsets.count]), int32s: offsets)),
+            rows: try backend.tensor(try Tensor(shape: Shape([rows.count]), int32s: rows)))
+    }
 }
 
 extension ComputeBackend {

@@ -129,6 +129,48 @@ public enum OpChecks {
         try sameShape(op, ["x", "out"], [x, out])
     }
 
+    /// Sizes of a validated `similarityTopK`: Q queries, T tile rows, D dimensions, k per list.
+    public struct TopKSizes: Equatable, Sendable { public var q, t, d, k: Int }
+
+    public static func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?,
+                                      rowBias: DeviceTensor?, firstRow: Int, exclusions: RowExclusions?,
+                                      top: TopKLists) throws -> TopKSizes {
+        let op = "similarityTopK"
+        try dtype(op, "queries", queries, .f32); try dtype(op, "tile", tile, .f32, .f16, .i8)
+        try dtype(op, "top.scores", top.scores, .f32); try dtype(op, "top.rows", top.rows, .i32)
+        guard queries.shape.rank == 2, tile.shape.rank == 2, queries.shape[1] == tile.shape[1] else {
+            throw QuiverError.shapeMismatch(
+                op: op, detail: "queries are \(queries.shape) and the tile is \(tile.shape); expected [Q, D] and [T, D] with the same D")
+        }
+        let (q, t, d) = (queries.shape[0], tile.shape[0], tile.shape[1])
+        guard top.scores.shape.rank == 2, top.scores.shape == top.rows.shape, top.scores.shape[0] == q else {
+            throw QuiverError.shapeMismatch(
+                op: op, detail: "top lists are \(top.scores.shape) scores and \(top.rows.shape) rows; both must be [Q, k] with Q = \(q)")
+        }
+        let k = top.k
+        guard k >= 1, k <= TopKLists.maxK else {
+            throw QuiverError.invalidArgument("\(op): k = \(k) is out of range; Quiver supports 1 ... \(TopKLists.maxK)")
+        }
+        for (name, v) in [("rowScale", rowScale), ("rowBias", rowBias)] {
+            guard let v else { continue }
+            try dtype(op, name, v, .f32)
+            guard v.shape == Shape([t]) else {
+                throw QuiverError.shapeMismatch(op: op, detail: "\(name) is \(v.shape); expected [\(t)] for a tile of \(t) rows")
+            }
+        }
+        guard firstRow >= 0, firstRow + t <= Int(Int32.max) else {
+            throw QuiverError.invalidArgument("\(op): catalog rows \(firstRow) ..< \(firstRow + t) do not fit 0 ... \(Int32.max)")
+        }
+        if let exclusions {
+            try dtype(op, "exclusions.offsets", exclusions.offsets, .i32); try dtype(op, "exclusions.rows", exclusions.rows, .i32)
+            guard exclusions.offsets.shape == Shape([q + 1]), exclusions.rows.shape.rank == 1 else {
+                throw QuiverError.shapeMismatch(
+                    op: op, detail: "exclusion offsets are \(exclusions.offsets.shape) and rows \(exclusions.rows.shape); expected [\(q + 1)] and [E]")
+            }
+        }
+        return TopKSizes(q: q, t: t, d: d, k: k)
+    }
+
     public static func transfer(_ op: String, host: Tensor, device: DeviceTensor) throws {
         guard host.shape == device.shape, host.dtype == device.dtype else {
             throw QuiverError.shapeMismatch(

@@ -1,16 +1,28 @@
-/// Owned, 64-byte aligned host memory. Reference type so tensors can share it without copies.
+/// Host memory for tensors: owned, zero-filled and 64-byte aligned, or borrowed from an owner
+/// that keeps it alive (a memory-mapped file). Reference type so tensors share it without copies.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// What keeps borrowed memory alive; nil when this storage owns its bytes.
+    private let owner: AnyObject?
 
     /// Zero-filled storage of `byteCount` bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        owner = nil
     }
 
-    deinit { pointer.deallocate() }
+    /// Storage over `bytes`, which stay valid while `owner` lives. Read-only in spirit: nothing
+    /// that takes a borrowed storage may write through it (mapped files are read-only).
+    public init(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        byteCount = bytes.count
+        pointer = UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!)
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { pointer.deallocate() } }
 }
 
 /// A host tensor: a shape, a dtype and row-major storage.

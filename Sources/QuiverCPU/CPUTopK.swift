@@ -1,0 +1,133 @@
+import CBLAS
+import QuiverCore
+
+extension CPUBackend {
+    /// Catalog rows scored per sgemm block: a `[Q, itemsPerBlock]` f32 score block (at most
+    /// `scoreBlockFloats` of it) is written by sgemm and scanned once while still warm in cache.
+    static let itemsPerBlock = 1024
+    static let scoreBlockFloats = 4 << 20
+
+    /// Blocked sgemm, then per query a scan of the score block against the heap threshold held in
+    /// a register (FAISS's `exhaustive_L2sqr_blas` / `ResultHandler` scheme). f16 and i8 tiles are
+    /// widened to f32 one block at a time. Queries are split over the threads for the scan;
+    /// OpenBLAS uses them all for the product. See `ComputeBackend.similarityTopK`.
+    public func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
+                               firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
+        let op = "similarityTopK"
+        let size = try OpChecks.similarityTopK(queries: queries, tile: tile, rowScale: rowScale, rowBias: rowBias,
+                                               firstRow: firstRow, exclusions: exclusions, top: top)
+        let (tq, tt) = (try cpu(queries, op), try cpu(tile, op))
+        let (scale, bias) = (try rowScale.map { try cpu($0, op).floats }, try rowBias.map { try cpu($0, op).floats })
+        let (topScores, topRows) = (try cpu(top.scores, op).floats, try cpu(top.rows, op).int32s)
+        let excluded = try exclusions.map { (try cpu($0.offsets, op).int32s, try cpu($0.rows, op).int32s) }
+        let (q, t, d, k) = (size.q, size.t, size.d, size.k)
+        guard q > 0, t > 0 else { return }
+
+        let queryBlock = max(1, min(q, Self.scoreBlockFloats / Self.itemsPerBlock))
+        let itemBlock = min(t, Self.itemsPerBlock)
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * itemBlock)
+        defer { block.deallocate() }
+        let widened = tt.dtype == .f32 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: itemBlock * d)
+        defer { widened?.deallocate() }
+
+        forEachQuery(q, k, topScores, topRows) { $0.open() }
+        defer { forEachQuery(q, k, topScores, topRows) { $0.close() } }
+
+        BLASThreads.shared.prepareForGemm(threads: threads)
+        for i0 in stride(from: 0, to: t, by: itemBlock) {
+            let n = min(itemBlock, t - i0)
+            let items: UnsafePointer<Float>
+            if let widened {
+                widen(tt, rows: i0..<(i0 + n), columns: d, into: widened)
+                items = UnsafePointer(widened)
+            } else {
+                items = UnsafePointer(tt.floats + i0 * d)
+            }
+            for q0 in stride(from: 0, to: q, by: queryBlock) {
+                let m = min(queryBlock, q - q0)
+                if d == 0 {
+                    block.update(repeating: 0, count: m * n)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(d), 1,
+                                tq.floats + q0 * d, Int32(d), items, Int32(d), 0, block, Int32(n))
+                }
+                parallel.forEach(m, costPerItem: n) { range in
+                    for r in range {
+                        let heap = TopKHeap(scores: topScores + (q0 + r) * k, rows: topRows + (q0 + r) * k, k: k)
+                        let skip = excluded.map { ex in ExcludedRows(offsets: ex.0, rows: ex.1, query: q0 + r) }
+                        Self.scan(block + r * n, count: n, firstRow: firstRow + i0, scale: scale.map { $0 + i0 },
+                                  bias: bias.map { $0 + i0 }, excluded: skip, into: heap)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Offers `scores[0..<count]` (rows `firstRow...`) to `heap`, 16 at a time: a block whose
+    /// scores all fall below the threshold costs one vector compare.
+    static func scan(_ raw: UnsafePointer<Float>, count: Int, firstRow: Int, scale: UnsafePointer<Float>?,
+                     bias: UnsafePointer<Float>?, excluded: ExcludedRows?, into heap: TopKHeap) {
+        var j = 0
+        while j < count {
+            let width = min(16, count - j)
+            var s = SIMD16<Float>(repeating: -.infinity)
+            if width == 16 {
+                s = UnsafeRawPointer(raw + j).loadUnaligned(as: SIMD16<Float>.self)
+                if let scale { s *= UnsafeRawPointer(scale + j).loadUnaligned(as: SIMD16<Float>.self) }
+                if let bias { s += UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD16<Float>.self) }
+            } else {
+                for l in 0..<width { s[l] = raw[j + l] * (scale?[j + l] ?? 1) + (bias?[j + l] ?? 0) }
+            }
+            if any(s .>= SIMD16(repeating: heap.threshold)) {
+                for l in 0..<width where s[l] >= heap.threshold {
+                    let row = Int32(firstRow + j + l)
+                    if let excluded, excluded.contains(row) { continue }
+                    heap.offer(s[l], row)
+                }
+            }
+            j += 16
+        }
+    }
+
+    private func forEachQuery(_ q: Int, _ k: Int, _ scores: UnsafeMutablePointer<Float>, _ rows: UnsafeMutablePointer<Int32>,
+                              _ body: (TopKHeap) -> Void) {
+        parallel.forEach(q, costPerItem: 8 * k) { range in
+            for r in range { body(TopKHeap(scores: scores + r * k, rows: rows + r * k, k: k)) }
+        }
+    }
+
+    /// Rows `rows` of an f16 or i8 tile as f32 (i8 values as they are; the row scale does the rest).
+    private func widen(_ tile: CPUTensor, rows: Range<Int>, columns d: Int, into out: UnsafeMutablePointer<Float>) {
+        let base = rows.lowerBound * d
+        parallel.forEach(rows.count, costPerItem: d) { range in
+            for r in range {
+                let (src, dst) = (base + r * d, out + r * d)
+                switch tile.dtype {
+                case .f16: for c in 0..<d { dst[c] = Float(tile.halves[src + c]) }
+                case .i8: for c in 0..<d { dst[c] = Float(tile.int8s[src + c]) }
+                default: for c in 0..<d { dst[c] = tile.floats[src + c] }
+                }
+            }
+        }
+    }
+}
+
+/// One query's excluded rows (ascending), looked up by binary search only for candidates that
+/// beat the threshold.
+struct ExcludedRows {
+    let rows: UnsafeBufferPointer<Int32>
+
+    init(offsets: UnsafePointer<Int32>, rows: UnsafePointer<Int32>, query: Int) {
+        let (lo, hi) = (Int(offsets[query]), Int(offsets[query + 1]))
+        self.rows = UnsafeBufferPointer(start: rows + lo, count: max(hi - lo, 0))
+    }
+
+    func contains(_ row: Int32) -> Bool {
+        var (lo, hi) = (0, rows.count)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if rows[mid] < row { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < rows.count && rows[lo] == row
+    }
+}

@@ -1,0 +1,2 @@
+/// The DynamicBatcher and its policies (issue 6): being written.
+enum SchedulerPlaceholder {}

@@ -1,0 +1,2 @@
+/// Catalog scoring (issue 5): being written.
+enum ScoringPlaceholder {}

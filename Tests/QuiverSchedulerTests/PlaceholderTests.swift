@@ -1,0 +1,2 @@
+import Testing
+@Suite struct SchedulerPlaceholderTests { @Test func builds() { #expect(Bool(true)) } }
