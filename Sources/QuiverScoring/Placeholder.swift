@@ -1,2 +1,0 @@
-/// Catalog scoring (issue 5): being written.
-enum ScoringPlaceholder {}

@@ -1,0 +1,158 @@
+import QuiverCore
+
+/// Exact top-k of queries against a catalog on any backend: similarity tiles streamed through
+/// `ComputeBackend.similarityTopK`, so the full queries × items score matrix never exists.
+///
+/// Catalog placement: a backend that computes in host memory (CPU) scores the memory-mapped
+/// catalog in place; a device backend keeps the catalog resident when it fits in half of the
+/// device's memory, and otherwise streams it through in tiles for every query block.
+public final class Scorer: @unchecked Sendable {
+    public let backend: ComputeBackend
+    public let catalog: Catalog
+    public let metric: Metric
+
+    /// Catalog rows per streamed tile when the catalog does not stay resident.
+    public let tileRows: Int
+    private let itemScale: DeviceTensor?
+    private let itemBias: DeviceTensor?
+    /// The whole catalog as one backend tensor (a view on CPU, uploaded once on a device), or nil
+    /// when it is streamed.
+    private let resident: DeviceTensor?
+
+    /// Where the catalog lives while scoring.
+    public enum Placement: Sendable, Equatable {
+        /// In place on CPU; resident on a device when it fits in half its memory, else streamed.
+        case automatic
+        /// Streamed through in tiles of `tileRows` rows for every query block (for tests and
+        /// for sharing a device with other work).
+        case streamed(tileRows: Int)
+    }
+
+    /// Reads the catalog once (finite check, norms) and places it on the backend.
+    /// - Parameter threads: cores for the catalog scan.
+    public init(backend: ComputeBackend, catalog: Catalog, metric: Metric, threads: Int,
+                placement: Placement = .automatic) throws {
+        self.backend = backend
+        self.catalog = catalog
+        self.metric = metric
+        let all = catalog.tile(0..<catalog.rows)
+        let scan = RowScan.scan(all, scales: catalog.scales, threads: threads)
+        if let row = scan.firstNonFinite {
+            throw QuiverError.io(path: catalog.path, detail: "row \(row)\(catalog.ids.map { " (id \($0[row]))" } ?? "") contains NaN or infinity; fix or drop that item")
+        }
+        let terms = metric.itemTerms(squaredNorms: scan.squaredNorms, quantScales: catalog.scales)
+        itemScale = try terms.scale.map { try backend.tensor(Tensor(shape: [catalog.rows], floats: $0)) }
+        itemBias = try terms.bias.map { try backend.tensor(Tensor(shape: [catalog.rows], floats: $0)) }
+
+        let bytes = UInt64(catalog.rows * catalog.rowBytes)
+        let tileBytes = min(backend.device.maxAllocationBytes, 256 << 20)
+        switch placement {
+        case .streamed(let rows):
+            resident = nil
+            tileRows = max(1, min(catalog.rows, rows))
+        case .automatic:
+            if let view = backend.view(all) {
+                resident = view
+            } else if bytes <= backend.device.globalMemoryBytes / 2 {
+                resident = try backend.tensor(all)
+            } else {
+                resident = nil
+            }
+            tileRows = max(1, min(catalog.rows, Int(tileBytes) / catalog.rowBytes))
+        }
+    }
+
+    /// Whether the catalog stays on the backend across query blocks.
+    public var isResident: Bool { resident != nil }
+
+    /// The exact top-k of every query.
+    /// - queries: `[Q, dimension]` f32 (rows `firstQuery...` of the caller's query set, for errors).
+    /// - k: results per query; clamped to the catalog size, then at most `TopKLists.maxK`.
+    /// - exclusions: catalog rows per query (`[Q]` lists) never to return, or nil.
+    public func search(_ queries: Tensor, k: Int, exclusions: [[Int32]]? = nil, firstQuery: Int = 0) throws -> TopKResult {
+        guard queries.dtype == .f32, queries.shape.rank == 2, queries.shape[1] == catalog.dimension else {
+            throw QuiverError.invalidArgument(
+                "queries are \(queries.shape) \(queries.dtype) but the catalog \(catalog.path) has \(catalog.dimension) dims; queries must be f32 [Q, \(catalog.dimension)]")
+        }
+        let kk = try Scorer.effectiveK(k, items: catalog.rows)
+        let q = queries.shape[0]
+        let (prepared, squaredNorms) = try prepare(queries, firstQuery: firstQuery)
+        let top = try TopKLists.empty(queries: q, k: kk, on: backend)
+        guard q > 0 else { return TopKResult(k: kk, rows: [], scores: []) }
+        let queriesT = try backend.tensor(prepared)
+        let excluded = try exclusions.map { try RowExclusions.make($0, on: backend) }
+        if let resident {
+            try backend.similarityTopK(queries: queriesT, tile: resident, rowScale: itemScale, rowBias: itemBias,
+                                       firstRow: 0, exclusions: excluded, top: top)
+        } else {
+            try streamTiles(queriesT, excluded, top)
+        }
+        var scores = try backend.download(top.scores).floats()
+        let rows = try backend.download(top.rows).int32s()
+        if metric == .l2 {
+            for i in 0..<q {
+                for j in 0..<kk where rows[i * kk + j] >= 0 {
+                    scores[i * kk + j] = metric.reported(scores[i * kk + j], querySquaredNorm: squaredNorms[i])
+                }
+            }
+        }
+        return TopKResult(k: kk, rows: rows, scores: scores)
+    }
+
+    /// k clamped to the catalog size; throws when it is out of the supported range.
+    public static func effectiveK(_ k: Int, items: Int) throws -> Int {
+        let kk = min(k, items)
+        guard k >= 1, kk <= TopKLists.maxK else {
+            throw QuiverError.invalidArgument("k = \(k) is out of range: Quiver returns 1 ... \(TopKLists.maxK) results per query")
+        }
+        return kk
+    }
+
+    /// Validated queries (normalized for cosine) and their squared norms.
+    private func prepare(_ queries: Tensor, firstQuery: Int) throws -> (Tensor, [Float]) {
+        let (q, d) = (queries.shape[0], queries.shape[1])
+        let src = queries.storage.pointer.assumingMemoryBound(to: Float.self)
+        let out = Tensor(zeros: queries.shape, .f32)
+        let dst = out.storage.pointer.assumingMemoryBound(to: Float.self)
+        var norms = [Float](repeating: 0, count: q)
+        for i in 0..<q {
+            var s: Float = 0
+            for j in 0..<d { s += src[i * d + j] * src[i * d + j] }
+            guard s.isFinite, (0..<d).allSatisfy({ src[i * d + $0].isFinite }) else {
+                throw QuiverError.invalidArgument("query \(firstQuery + i) contains NaN or infinity (or its norm overflows float32)")
+            }
+            norms[i] = s
+            let f: Float = metric == .cosine && s > 0 ? 1 / s.squareRoot() : 1
+            for j in 0..<d { dst[i * d + j] = src[i * d + j] * f }
+        }
+        return (out, norms)
+    }
+
+    private func streamTiles(_ queries: DeviceTensor, _ excluded: RowExclusions?, _ top: TopKLists) throws {
+        let scaleHost = try itemScale.map { try backend.download($0).floats() }
+        let biasHost = try itemBias.map { try backend.download($0).floats() }
+        for start in stride(from: 0, to: catalog.rows, by: tileRows) {
+            let range = start..<min(start + tileRows, catalog.rows)
+            let tile = try backend.tensor(catalog.tile(range))
+            let scale = try scaleHost.map { try backend.tensor(Tensor(shape: [range.count], floats: Array($0[range]))) }
+            let bias = try biasHost.map { try backend.tensor(Tensor(shape: [range.count], floats: Array($0[range]))) }
+            try backend.similarityTopK(queries: queries, tile: tile, rowScale: scale, rowBias: bias,
+                                       firstRow: start, exclusions: excluded, top: top)
+        }
+    }
+}
+
+/// Top-k lists of a query block: `[Q, k]` rows and scores, best first; row −1 marks an empty slot
+/// (fewer than k items could be returned).
+public struct TopKResult: Sendable {
+    public let k: Int
+    public let rows: [Int32]
+    public let scores: [Float]
+
+    public var queries: Int { k == 0 ? 0 : rows.count / k }
+
+    /// Query `i`'s results, best first, without empty slots.
+    public func results(_ i: Int) -> [(row: Int, score: Float)] {
+        (0..<k).compactMap { j in rows[i * k + j] >= 0 ? (Int(rows[i * k + j]), scores[i * k + j]) : nil }
+    }
+}

@@ -1,2 +1,0 @@
-import Testing
-@Suite struct ScoringPlaceholderTests { @Test func builds() { #expect(Bool(true)) } }
