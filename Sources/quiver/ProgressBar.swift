@@ -16,10 +16,11 @@ final class ProgressBar {
     }
 
     /// `fraction` is the share of the whole job done (nil when unknown, e.g. reading a pipe).
-    func update(done: Int, fraction: Double?) {
+    /// `detail` is appended after the rate (e.g. "3.1e9 item·queries/s").
+    func update(done: Int, fraction: Double?, detail: String? = nil) {
         guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = Date()
-        draw(done: done, fraction: fraction)
+        draw(done: done, fraction: fraction, detail: detail)
     }
 
     /// Draws the final state and ends the line.
@@ -29,7 +30,7 @@ final class ProgressBar {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
-    private func draw(done: Int, fraction: Double?) {
+    private func draw(done: Int, fraction: Double?, detail: String? = nil) {
         let elapsed = max(Date().timeIntervalSince(start), 1e-9)
         let rate = Double(done) / elapsed
         var line = "\(label) \(done) \(unit), \(String(format: "%.1f", rate)) \(unit)/s"
@@ -41,6 +42,7 @@ final class ProgressBar {
             line = "\(label) [\(bar)] \(String(format: "%3.0f%%", min(fraction, 1) * 100)) \(done) \(unit), "
                 + "\(String(format: "%.1f", rate)) \(unit)/s, ETA \(Self.duration(eta))"
         }
+        if let detail { line += ", " + detail }
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
     }
 

@@ -46,7 +46,7 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
-    static func errnoText() -> String {
+    public static func errnoText() -> String {
         guard let s = strerror(errno) else { return "errno \(errno)" }
         return String(cString: s)
     }

@@ -1,0 +1,180 @@
+import Foundation
+import QuiverCore
+import QuiverScoring
+
+/// `quiver score` as a library: every query of a query set (or of one shard of it) against a
+/// catalog, exact top-k, written as JSONL in query order through a `ResumableOutput`.
+///
+/// Output line per query: `{"query": <index or id>, "items": [<row or id>, ...], "scores": [...]}`,
+/// best first (tie rule: higher score, then lower row). A finished output gets a manifest
+/// `<output>.manifest.json` that `ScoreMerge` uses to combine shards.
+public final class ScoreJob {
+    public struct Spec: Sendable {
+        public enum Queries: Sendable {
+            /// Query vectors, `.npy` f32/f16 `[Q, dim]`.
+            case vectors(path: String)
+            /// Query texts embedded with `model` (one per line, or JSONL `{"text"}`).
+            case texts(path: String, format: TextInput.Format, model: String, maxLength: Int?)
+        }
+
+        public var catalog: String
+        public var ids: String?
+        public var queries: Queries
+        public var queryIds: String?
+        public var k: Int
+        public var metric: Metric
+        public var exclude: String?
+        public var output: String
+        public var shard = Shard.whole
+        /// Queries scored per step (and per checkpoint at most).
+        public var blockSize = 2048
+        public var overwrite = false
+        /// Discard an existing checkpoint instead of resuming from it.
+        public var restart = false
+        /// Minimum seconds between checkpoints.
+        public var checkpointInterval = 3.0
+
+        public init(catalog: String, queries: Queries, k: Int, metric: Metric, output: String) {
+            (self.catalog, self.queries, self.k, self.metric, self.output) = (catalog, queries, k, metric, output)
+        }
+    }
+
+    /// What the job did, for the summary line.
+    public struct Summary: Sendable {
+        public var queries: Int
+        public var items: Int
+        public var k: Int
+        public var resumedAt: Int
+        public var seconds: Double
+        public var loadSeconds: Double
+        public var unknownExcludedItems: Int
+        public var catalogResident: Bool
+    }
+
+    public let spec: Spec
+    public let backend: ComputeBackend
+    public let catalog: Catalog
+    public let scorer: Scorer
+    public let source: QuerySource
+    public let queryIds: [String]?
+    /// Queries of this shard.
+    public let range: Range<Int>
+    /// Digest of the arguments and inputs, shard excluded: every shard of one job shares it.
+    public let jobDigest: Fingerprint
+    /// `jobDigest` plus the shard: what a checkpoint must match to be resumed.
+    public let fingerprint: Fingerprint
+    private let exclusions: ExclusionFile?
+    private let loadSeconds: Double
+
+    public init(spec: Spec, backend: ComputeBackend, threads: Int) throws {
+        let start = Date()
+        self.spec = spec
+        self.backend = backend
+        guard spec.output.hasSuffix(".jsonl") else {
+            throw QuiverError.invalidArgument("--output must end in .jsonl (one line of results per query)")
+        }
+        guard spec.blockSize >= 1 else { throw QuiverError.invalidArgument("--batch-size must be at least 1") }
+        catalog = try Catalog(path: spec.catalog)
+        if let ids = spec.ids { try catalog.loadIds(path: ids) }
+        _ = try Scorer.effectiveK(spec.k, items: catalog.rows)
+
+        var digest = Fingerprint()
+        digest.add("quiver-score/1|k=\(spec.k)|metric=\(spec.metric.rawValue)|block=\(spec.blockSize)|backend=\(backend.device.backend):\(backend.device.name)")
+        try digest.addFile(spec.catalog)
+        for path in [spec.ids, spec.queryIds, spec.exclude].compactMap({ $0 }) { try digest.addFile(path) }
+        switch spec.queries {
+        case .vectors(let path):
+            try digest.addFile(path)
+            source = try NpyQueries(path: path)
+        case let .texts(path, format, model, maxLength):
+            try digest.addFile(path)
+            let embedder = try TextEmbedder(model: model, backend: backend, maxLength: maxLength)
+            for name in ["config.json", "model.safetensors"] {
+                try digest.addFile((embedder.tokenizer.modelDirectory as NSString).appendingPathComponent(name))
+            }
+            digest.add("format=\(format.rawValue)|maxLength=\(embedder.tokenizer.maxLength)")
+            source = try TextQueries(path: path, format: format, embedder: embedder, batchSize: 32)
+        }
+        if let path = spec.queryIds {
+            let ids = try Self.lines(path)
+            guard ids.count == source.count else {
+                throw QuiverError.io(path: path, detail: "\(ids.count) query ids for \(source.count) queries; one id per query, in order")
+            }
+            queryIds = ids
+        } else {
+            queryIds = nil
+        }
+        range = spec.shard.slice(source.count)
+        jobDigest = digest
+        digest.add("shard=\(spec.shard)")
+        fingerprint = digest
+        let (catalog, queryIds, queryCount) = (catalog, queryIds, source.count)
+        exclusions = try spec.exclude.map { try ExclusionFile(path: $0, catalog: catalog, queryIds: queryIds, queryCount: queryCount) }
+        scorer = try Scorer(backend: backend, catalog: catalog, metric: spec.metric, threads: threads)
+        loadSeconds = Date().timeIntervalSince(start)
+    }
+
+    /// Scores the shard's queries, resuming from a checkpoint when there is one.
+    /// `progress(done, total)` is called after each block with counts within the shard; an error
+    /// it throws stops the job like a crash would (the checkpoint stays for a resume).
+    public func run(progress: (Int, Int) throws -> Void = { _, _ in }) throws -> Summary {
+        let output = try ResumableOutput(path: spec.output, fingerprint: fingerprint.description,
+                                         overwrite: spec.overwrite, restart: spec.restart)
+        let resumedAt = output.resumedAt
+        let start = Date()
+        var lastCheckpoint = Date()
+        var done = resumedAt
+        try progress(done, range.count)
+        while done < range.count {
+            let block = (range.lowerBound + done)..<min(range.lowerBound + done + spec.blockSize, range.upperBound)
+            let queries = try source.block(block)
+            let excluded = exclusions.map { ex in block.map { ex.rowsByQuery[$0] ?? [] } }
+            let result = try scorer.search(queries, k: spec.k, exclusions: excluded, firstQuery: block.lowerBound)
+            var text: [UInt8] = []
+            for (i, query) in block.enumerated() { appendLine(&text, query: query, result.results(i)) }
+            try output.append(text)
+            done += block.count
+            if Date().timeIntervalSince(lastCheckpoint) >= spec.checkpointInterval, done < range.count {
+                try output.checkpoint(done: done)
+                lastCheckpoint = Date()
+            }
+            try progress(done, range.count)
+        }
+        try output.finish()
+        try writeManifest()
+        return Summary(queries: range.count - resumedAt, items: catalog.rows, k: min(spec.k, catalog.rows), resumedAt: resumedAt,
+                       seconds: Date().timeIntervalSince(start), loadSeconds: loadSeconds,
+                       unknownExcludedItems: exclusions?.unknownItems ?? 0, catalogResident: scorer.isResident)
+    }
+
+    /// `{"query":…,"items":[…],"scores":[…]}\n`; floats in Swift's shortest round-trip form.
+    private func appendLine(_ out: inout [UInt8], query: Int, _ results: [(row: Int, score: Float)]) {
+        out += Array("{\"query\":".utf8)
+        if let queryIds { JSONText.appendString(&out, queryIds[query]) } else { out += Array(String(query).utf8) }
+        out += Array(",\"items\":[".utf8)
+        for (j, r) in results.enumerated() {
+            if j > 0 { out.append(UInt8(ascii: ",")) }
+            if let ids = catalog.ids { JSONText.appendString(&out, ids[r.row]) } else { out += Array(String(r.row).utf8) }
+        }
+        out += Array("],\"scores\":[".utf8)
+        for (j, r) in results.enumerated() {
+            if j > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(r.score.description.utf8)
+        }
+        out += Array("]}\n".utf8)
+    }
+
+    private func writeManifest() throws {
+        let manifest = ScoreManifest(
+            job: jobDigest.description, shard: [spec.shard.index, spec.shard.count], queries: [range.lowerBound, range.upperBound],
+            totalQueries: source.count, k: spec.k, metric: spec.metric.rawValue, catalog: spec.catalog, items: catalog.rows)
+        try manifest.write(for: spec.output)
+    }
+
+    static func lines(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw QuiverError.io(path: path, detail: "cannot read") }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+}
