@@ -29,6 +29,7 @@ struct Score: ParsableCommand {
     @Option(help: "Output file (.jsonl).") var output: String
     @Option(help: "Score only slice I of N of the queries (0-based), e.g. 3/8.") var shard: String?
     @Option(help: "Queries per scoring step (checkpoints fall between steps).") var batchSize: Int = 2048
+    @Option(help: "Seconds between checkpoints (0 = after every step).") var checkpointEvery: Double = 3
     @Flag(help: "Replace a finished output.") var overwrite = false
     @Flag(help: "Discard an existing checkpoint instead of resuming from it.") var restart = false
     @OptionGroup var backendOptions: BackendOptions
@@ -48,7 +49,7 @@ struct Score: ParsableCommand {
         var spec = ScoreJob.Spec(catalog: catalog, queries: source, k: k, metric: metric, output: output)
         (spec.ids, spec.queryIds, spec.exclude) = (ids, queryIds, exclude)
         spec.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
-        (spec.blockSize, spec.overwrite, spec.restart) = (batchSize, overwrite, restart)
+        (spec.blockSize, spec.overwrite, spec.restart, spec.checkpointInterval) = (batchSize, overwrite, restart, checkpointEvery)
 
         let job = try ScoreJob(spec: spec, backend: selection.backend, threads: ProcessInfo.processInfo.activeProcessorCount)
         if job.range.count < job.source.count {

@@ -79,7 +79,9 @@ public final class ScoreJob {
         _ = try Scorer.effectiveK(spec.k, items: catalog.rows)
 
         var digest = Fingerprint()
-        digest.add("quiver-score/1|k=\(spec.k)|metric=\(spec.metric.rawValue)|block=\(spec.blockSize)|backend=\(backend.device.backend):\(backend.device.name)")
+        // Not the backend or machine: a job may resume, or its shards run, elsewhere (results are
+        // then still exact, but only the same hardware and thread count gives identical bytes).
+        digest.add("quiver-score/1|k=\(spec.k)|metric=\(spec.metric.rawValue)|block=\(spec.blockSize)")
         try digest.addFile(spec.catalog)
         for path in [spec.ids, spec.queryIds, spec.exclude].compactMap({ $0 }) { try digest.addFile(path) }
         switch spec.queries {
@@ -104,7 +106,7 @@ public final class ScoreJob {
         } else {
             queryIds = nil
         }
-        range = spec.shard.slice(source.count)
+        range = spec.shard.slice(source.count, block: spec.blockSize)
         jobDigest = digest
         digest.add("shard=\(spec.shard)")
         fingerprint = digest

@@ -18,9 +18,13 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(index)/\(count)" }
 
-    /// This shard's queries out of `total`: [total·I/N, total·(I+1)/N). The slices of all shards
-    /// tile 0..<total in order, so concatenating shard outputs gives the whole run's output.
-    public func slice(_ total: Int) -> Range<Int> {
-        (total * index / count)..<(total * (index + 1) / count)
+    /// This shard's queries out of `total`, in whole blocks of `block` queries: blocks
+    /// [B·I/N, B·(I+1)/N) of the B = ⌈total/block⌉ blocks. The slices of all shards tile
+    /// 0..<total in order, so concatenated shard outputs are the whole run's output; and since
+    /// a shard's blocks are exactly the single run's blocks, every query is computed by the same
+    /// arithmetic (GEMM rounding depends on a row's place in its block).
+    public func slice(_ total: Int, block: Int) -> Range<Int> {
+        let blocks = (total + block - 1) / block
+        return min(total, blocks * index / count * block)..<min(total, blocks * (index + 1) / count * block)
     }
 }
