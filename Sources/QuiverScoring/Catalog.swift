@@ -7,9 +7,11 @@ import QuiverCore
 /// Formats:
 /// - `.npy`, float32 or float16, shape `[items, dim]`;
 /// - `.safetensors` holding one 2-D F32/F16 tensor (or one named `embeddings` among others);
-/// - Quiver's int8 form (`quiver catalog convert`): a `.safetensors` file with `rows` (I8
-///   `[items, dim]`, symmetric per-row quantization), `scale` (F32 `[items]`, row ≈ scale · rows)
-///   and `error` (F32 `[items]`, ‖row − scale · rows‖₂ per row, for exact rescoring).
+/// - Quiver's reduced forms (`quiver catalog convert`, `CatalogConversion`): `.safetensors` with
+///   either `embeddings` (F16) or `rows` (I8 `[items, dim]`, symmetric per-row quantization) with
+///   `scale` (F32 `[items]`, row ≈ scale · rows); both add `norm` (F32 `[items]`, ‖row‖₂ of the
+///   original f32 row) and `error` (F32 `[items]`, ‖original − stored‖₂), which exact rescoring
+///   needs.
 ///
 /// Opening validates the header and sizes; `scan()` reads every value once (finite check, norms).
 public final class Catalog: @unchecked Sendable {
@@ -20,8 +22,10 @@ public final class Catalog: @unchecked Sendable {
     public let dtype: DType
     /// int8 catalogs: per-row dequantization scale `[rows]`.
     public let scales: [Float]?
-    /// int8 catalogs: per-row quantization error ‖row − scale·q‖₂ `[rows]`.
+    /// Reduced catalogs: per-row ‖original − stored‖₂ `[rows]`, when the file records it.
     public let quantizationError: [Float]?
+    /// Reduced catalogs: per-row ‖original‖₂ `[rows]`, when the file records it.
+    public let originalNorms: [Float]?
     /// Item ids from an ids file (one per line), or nil (items are named by row).
     public private(set) var ids: [String]?
 
@@ -36,7 +40,7 @@ public final class Catalog: @unchecked Sendable {
             guard file.shape.rank == 2 else {
                 throw QuiverError.io(path: path, detail: "a catalog must be a 2-D array [items, dim], this one is \(file.shape)")
             }
-            (rows, dimension, dtype, scales, quantizationError) = (file.shape[0], file.shape[1], file.dtype, nil, nil)
+            (rows, dimension, dtype, scales, quantizationError, originalNorms) = (file.shape[0], file.shape[1], file.dtype, nil, nil, nil)
             owner = file
             base = file.withData { $0.baseAddress }
         } else if lower.hasSuffix(".safetensors") {
@@ -46,7 +50,8 @@ public final class Catalog: @unchecked Sendable {
                 guard q.shape.rank == 2 else { throw QuiverError.io(path: path, detail: "int8 catalog tensor 'rows' is \(q.shape), expected [items, dim]") }
                 (rows, dimension, dtype) = (q.shape[0], q.shape[1], .i8)
                 scales = try Catalog.vector(file, "scale", count: q.shape[0])
-                quantizationError = try Catalog.vector(file, "error", count: q.shape[0])
+                quantizationError = try Catalog.optionalVector(file, "error", count: q.shape[0])
+                originalNorms = try Catalog.optionalVector(file, "norm", count: q.shape[0])
                 base = file.withBytes(q) { $0.baseAddress }
             } else {
                 let candidates = file.entries.filter { $0.shape.rank == 2 && ($0.dtype == .F32 || $0.dtype == .F16) }
@@ -56,7 +61,9 @@ public final class Catalog: @unchecked Sendable {
                 guard e.shape.rank == 2, e.dtype == .F32 || e.dtype == .F16 else {
                     throw QuiverError.io(path: path, detail: "tensor '\(e.name)' is \(e.dtype.rawValue) \(e.shape); a catalog must be F32 or F16 [items, dim]")
                 }
-                (rows, dimension, dtype, scales, quantizationError) = (e.shape[0], e.shape[1], e.dtype == .F32 ? .f32 : .f16, nil, nil)
+                (rows, dimension, dtype, scales) = (e.shape[0], e.shape[1], e.dtype == .F32 ? .f32 : .f16, nil)
+                quantizationError = try Catalog.optionalVector(file, "error", count: e.shape[0])
+                originalNorms = try Catalog.optionalVector(file, "norm", count: e.shape[0])
                 base = file.withBytes(e) { $0.baseAddress }
             }
         } else {
@@ -99,6 +106,10 @@ public final class Catalog: @unchecked Sendable {
 
     /// The item name of `row`: its id, or the row number.
     public func name(of row: Int) -> String { ids?[row] ?? String(row) }
+
+    private static func optionalVector(_ file: SafeTensors, _ name: String, count: Int) throws -> [Float]? {
+        file.entry(name) == nil ? nil : try vector(file, name, count: count)
+    }
 
     private static func vector(_ file: SafeTensors, _ name: String, count: Int) throws -> [Float] {
         let t = try file.floatTensor(name)

@@ -13,6 +13,20 @@ public final class Scorer: @unchecked Sendable {
 
     /// Catalog rows per streamed tile when the catalog does not stay resident.
     public let tileRows: Int
+    public let threads: Int
+    private let shortlist: Int?
+    private let rescorer: Rescorer?
+    /// f32 scorer over the rescoring catalog, made on first need (uncertified queries).
+    private var fallback: Scorer?
+    /// Counters since this scorer was made.
+    public private(set) var stats = Stats()
+
+    public struct Stats: Sendable {
+        /// Queries answered through a reduced catalog's shortlist + rescoring.
+        public var rescored = 0
+        /// Of those, queries whose certificate failed and were scored exactly in full.
+        public var fallbacks = 0
+    }
     private let itemScale: DeviceTensor?
     private let itemBias: DeviceTensor?
     /// The whole catalog as one backend tensor (a view on CPU, uploaded once on a device), or nil
@@ -29,18 +43,41 @@ public final class Scorer: @unchecked Sendable {
     }
 
     /// Reads the catalog once (finite check, norms) and places it on the backend.
-    /// - Parameter threads: cores for the catalog scan.
+    /// - threads: cores for the catalog scan and rescoring.
+    /// - rescore: for a reduced-precision catalog, the f32 catalog it was converted from: results
+    ///   are then exact (shortlist on the reduced catalog, f32 rescoring, certificate, fallback;
+    ///   see `Rescorer`). Without it a reduced catalog gives the scores of its stored values.
+    /// - shortlist: approximate candidates per query before rescoring (default: 4k for int8, 2k
+    ///   for f16, at least k + 64, at most `TopKLists.maxK`).
     public init(backend: ComputeBackend, catalog: Catalog, metric: Metric, threads: Int,
-                placement: Placement = .automatic) throws {
+                placement: Placement = .automatic, rescore original: Catalog? = nil, shortlist: Int? = nil) throws {
         self.backend = backend
         self.catalog = catalog
         self.metric = metric
+        self.threads = threads
+        self.shortlist = shortlist
         let all = catalog.tile(0..<catalog.rows)
         let scan = RowScan.scan(all, scales: catalog.scales, threads: threads)
         if let row = scan.firstNonFinite {
             throw QuiverError.io(path: catalog.path, detail: "row \(row)\(catalog.ids.map { " (id \($0[row]))" } ?? "") contains NaN or infinity; fix or drop that item")
         }
-        let terms = metric.itemTerms(squaredNorms: scan.squaredNorms, quantScales: catalog.scales)
+        var squaredNorms = scan.squaredNorms
+        if let original {
+            guard catalog.dtype != .f32 else {
+                throw QuiverError.invalidArgument("--rescore is for reduced-precision catalogs; \(catalog.path) is already float32")
+            }
+            guard original.dtype == .f32, original.rows == catalog.rows, original.dimension == catalog.dimension else {
+                throw QuiverError.io(path: original.path, detail: "the rescoring catalog must be the float32 original of \(catalog.path) (\(catalog.rows) × \(catalog.dimension)); it is \(original.dtype) \(original.rows) × \(original.dimension)")
+            }
+            guard let norms = catalog.originalNorms, let errors = catalog.quantizationError else {
+                throw QuiverError.io(path: catalog.path, detail: "no 'norm'/'error' tensors to bound the approximation; make it with `quiver catalog convert`")
+            }
+            squaredNorms = norms.map { $0 * $0 }
+            rescorer = Rescorer(original: original, metric: metric, norms: norms, storageError: errors, arithmetic: 0)
+        } else {
+            rescorer = nil
+        }
+        let terms = metric.itemTerms(squaredNorms: squaredNorms, quantScales: catalog.scales)
         itemScale = try terms.scale.map { try backend.tensor(Tensor(shape: [catalog.rows], floats: $0)) }
         itemBias = try terms.bias.map { try backend.tensor(Tensor(shape: [catalog.rows], floats: $0)) }
 
@@ -69,16 +106,40 @@ public final class Scorer: @unchecked Sendable {
     /// - queries: `[Q, dimension]` f32 (rows `firstQuery...` of the caller's query set, for errors).
     /// - k: results per query; clamped to the catalog size, then at most `TopKLists.maxK`.
     /// - exclusions: catalog rows per query (`[Q]` lists) never to return, or nil.
+    /// Scores as the user sees them: dot, cosine, or squared L2 distance (smallest first).
     public func search(_ queries: Tensor, k: Int, exclusions: [[Int32]]? = nil, firstQuery: Int = 0) throws -> TopKResult {
         guard queries.dtype == .f32, queries.shape.rank == 2, queries.shape[1] == catalog.dimension else {
             throw QuiverError.invalidArgument(
                 "queries are \(queries.shape) \(queries.dtype) but the catalog \(catalog.path) has \(catalog.dimension) dims; queries must be f32 [Q, \(catalog.dimension)]")
         }
         let kk = try Scorer.effectiveK(k, items: catalog.rows)
-        let q = queries.shape[0]
         let (prepared, squaredNorms) = try prepare(queries, firstQuery: firstQuery)
-        let top = try TopKLists.empty(queries: q, k: kk, on: backend)
-        guard q > 0 else { return TopKResult(k: kk, rows: [], scores: []) }
+        var result: TopKResult
+        if let rescorer {
+            let m = min(catalog.rows, TopKLists.maxK, max(kk, shortlist ?? max(kk + 64, (catalog.dtype == .i8 ? 4 : 2) * kk)))
+            let approx = try ranked(prepared, k: m, exclusions: exclusions)
+            let exact = rescorer.rescore(approx, queries: prepared, squaredNorms: squaredNorms, k: kk, threads: threads)
+            var (rows, scores) = (exact.rows, exact.scores)
+            if !exact.uncertified.isEmpty {
+                let full = try exactFallback(queries, exact.uncertified, k: kk, exclusions: exclusions, firstQuery: firstQuery)
+                for (n, i) in exact.uncertified.enumerated() {
+                    rows.replaceSubrange((i * kk)..<((i + 1) * kk), with: full.rows[(n * kk)..<((n + 1) * kk)])
+                    scores.replaceSubrange((i * kk)..<((i + 1) * kk), with: full.scores[(n * kk)..<((n + 1) * kk)])
+                }
+            }
+            stats.rescored += approx.queries
+            stats.fallbacks += exact.uncertified.count
+            result = TopKResult(k: kk, rows: rows, scores: scores)
+        } else {
+            result = try ranked(prepared, k: kk, exclusions: exclusions)
+        }
+        return metric == .l2 ? result.reportingL2(squaredNorms) : result
+    }
+
+    /// Top-k with ranking scores (before the L2 transform) of prepared queries.
+    private func ranked(_ prepared: Tensor, k: Int, exclusions: [[Int32]]?) throws -> TopKResult {
+        let top = try TopKLists.empty(queries: prepared.shape[0], k: k, on: backend)
+        guard prepared.shape[0] > 0 else { return TopKResult(k: k, rows: [], scores: []) }
         let queriesT = try backend.tensor(prepared)
         let excluded = try exclusions.map { try RowExclusions.make($0, on: backend) }
         if let resident {
@@ -87,16 +148,20 @@ public final class Scorer: @unchecked Sendable {
         } else {
             try streamTiles(queriesT, excluded, top)
         }
-        var scores = try backend.download(top.scores).floats()
-        let rows = try backend.download(top.rows).int32s()
-        if metric == .l2 {
-            for i in 0..<q {
-                for j in 0..<kk where rows[i * kk + j] >= 0 {
-                    scores[i * kk + j] = metric.reported(scores[i * kk + j], querySquaredNorm: squaredNorms[i])
-                }
-            }
+        return TopKResult(k: k, rows: try backend.download(top.rows).int32s(), scores: try backend.download(top.scores).floats())
+    }
+
+    /// Exact f32 results (ranking scores) for the queries at `indices`, from the original catalog.
+    private func exactFallback(_ queries: Tensor, _ indices: [Int], k: Int, exclusions: [[Int32]]?, firstQuery: Int) throws -> TopKResult {
+        let original = rescorer!.original
+        if fallback == nil { fallback = try Scorer(backend: backend, catalog: original, metric: metric, threads: threads) }
+        let d = catalog.dimension
+        let subset = Tensor(zeros: [indices.count, d], .f32)
+        for (n, i) in indices.enumerated() {
+            (subset.storage.pointer + n * d * 4).copyMemory(from: queries.storage.pointer + i * d * 4, byteCount: d * 4)
         }
-        return TopKResult(k: kk, rows: rows, scores: scores)
+        let (prepared, _) = try prepare(subset, firstQuery: firstQuery)
+        return try fallback!.ranked(prepared, k: k, exclusions: exclusions.map { ex in indices.map { ex[$0] } })
     }
 
     /// k clamped to the catalog size; throws when it is out of the supported range.
@@ -150,6 +215,17 @@ public struct TopKResult: Sendable {
     public let scores: [Float]
 
     public var queries: Int { k == 0 ? 0 : rows.count / k }
+
+    /// The same lists with ranking scores s turned into squared L2 distances ‖q‖² − s (≥ 0).
+    func reportingL2(_ querySquaredNorms: [Float]) -> TopKResult {
+        var scores = self.scores
+        for i in 0..<queries {
+            for j in 0..<k where rows[i * k + j] >= 0 {
+                scores[i * k + j] = Metric.l2.reported(scores[i * k + j], querySquaredNorm: querySquaredNorms[i])
+            }
+        }
+        return TopKResult(k: k, rows: rows, scores: scores)
+    }
 
     /// Query `i`'s results, best first, without empty slots.
     public func results(_ i: Int) -> [(row: Int, score: Float)] {

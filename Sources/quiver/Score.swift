@@ -17,6 +17,7 @@ struct Score: ParsableCommand {
 
     @Option(help: "Catalog: .npy (float32/float16 [items, dim]) or .safetensors (see `quiver catalog`).") var catalog: String
     @Option(help: "Item ids, one per line in catalog row order (default: items are named by row).") var ids: String?
+    @Option(help: "For a reduced catalog (`quiver catalog convert`): its float32 original, for exact results.") var rescore: String?
     @Option(help: "Query vectors: .npy float32/float16 [queries, dim].") var queries: String?
     @Option(help: "Query texts, embedded with --model (one per line, or JSONL with --format jsonl).") var texts: String?
     @Option(help: "Model for --texts: folder, ORG/NAME in the Hugging Face cache, or cache entry.") var model: String?
@@ -47,7 +48,7 @@ struct Score: ParsableCommand {
             .texts(path: texts!, format: format, model: model!, maxLength: maxLength)
         }
         var spec = ScoreJob.Spec(catalog: catalog, queries: source, k: k, metric: metric, output: output)
-        (spec.ids, spec.queryIds, spec.exclude) = (ids, queryIds, exclude)
+        (spec.ids, spec.queryIds, spec.exclude, spec.rescore) = (ids, queryIds, exclude, rescore)
         spec.shard = shard.flatMap(Shard.init(parsing:)) ?? .whole
         (spec.blockSize, spec.overwrite, spec.restart, spec.checkpointInterval) = (batchSize, overwrite, restart, checkpointEvery)
 
@@ -72,6 +73,9 @@ struct Score: ParsableCommand {
                           summary.loadSeconds, selection.backend.device.backend,
                           summary.catalogResident ? ", catalog resident" : ", catalog streamed", output)
         if summary.resumedAt > 0 { line += " (resumed after \(summary.resumedAt) queries)" }
+        if let rescored = summary.rescored {
+            line += "; \(rescored.rescored) queries rescored in float32, \(rescored.fallbacks) of them scored in full (no certificate)"
+        }
         if summary.unknownExcludedItems > 0 { line += "; \(summary.unknownExcludedItems) excluded item ids were not in the catalog" }
         Log.info(line)
     }

@@ -4,14 +4,27 @@ import Foundation
 /// data starts at a multiple of 64 bytes, every tensor's data at a multiple of 64 too (aligned
 /// for any element type when mapped). Written to a temporary file and renamed into place.
 public enum SafeTensorsWriter {
+    /// One tensor: its bytes are produced by `produce`, which passes them to `emit` in order, in
+    /// as many pieces as it likes (so a large tensor can be streamed without holding it).
     public struct Item {
         public var name: String
         public var dtype: SafeTensors.StoredType
         public var shape: [Int]
-        public var bytes: UnsafeRawBufferPointer
+        public var produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
+        public init(name: String, dtype: SafeTensors.StoredType, shape: [Int],
+                    produce: @escaping (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+            (self.name, self.dtype, self.shape, self.produce) = (name, dtype, shape, produce)
+        }
+
+        /// A tensor whose bytes are all in `bytes` (valid until `write` returns).
         public init(name: String, dtype: SafeTensors.StoredType, shape: [Int], bytes: UnsafeRawBufferPointer) {
-            (self.name, self.dtype, self.shape, self.bytes) = (name, dtype, shape, bytes)
+            self.init(name: name, dtype: dtype, shape: shape) { emit in try emit(bytes) }
+        }
+
+        /// An F32 tensor holding `values`.
+        public init(name: String, shape: [Int], floats values: [Float]) {
+            self.init(name: name, dtype: .F32, shape: shape) { emit in try values.withUnsafeBytes { try emit($0) } }
         }
     }
 
@@ -20,9 +33,6 @@ public enum SafeTensorsWriter {
         var end = 0
         for item in items {
             let expected = item.shape.reduce(1, *) * item.dtype.size
-            guard item.bytes.count == expected else {
-                throw QuiverError.io(path: path, detail: "tensor '\(item.name)' has \(item.bytes.count) bytes, its shape \(item.shape) of \(item.dtype.rawValue) needs \(expected)")
-            }
             let start = (end + 63) / 64 * 64
             offsets.append((start, start + expected))
             end = start + expected
@@ -47,8 +57,14 @@ public enum SafeTensorsWriter {
             var written = 0
             for (item, range) in zip(items, offsets) {
                 if range.0 > written { try handle.write(contentsOf: Data(count: range.0 - written)) }
-                if let base = item.bytes.baseAddress, item.bytes.count > 0 {
-                    try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: item.bytes.count, deallocator: .none))
+                var produced = 0
+                try item.produce { bytes in
+                    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+                    try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
+                    produced += bytes.count
+                }
+                guard produced == range.1 - range.0 else {
+                    throw QuiverError.io(path: path, detail: "tensor '\(item.name)' produced \(produced) bytes, its shape \(item.shape) of \(item.dtype.rawValue) needs \(range.1 - range.0)")
                 }
                 written = range.1
             }

@@ -19,6 +19,8 @@ public final class ScoreJob {
 
         public var catalog: String
         public var ids: String?
+        /// The float32 original of a reduced catalog, for exact rescoring.
+        public var rescore: String?
         public var queries: Queries
         public var queryIds: String?
         public var k: Int
@@ -49,6 +51,8 @@ public final class ScoreJob {
         public var loadSeconds: Double
         public var unknownExcludedItems: Int
         public var catalogResident: Bool
+        /// Reduced catalogs with rescoring: the scorer's counters.
+        public var rescored: Scorer.Stats?
     }
 
     public let spec: Spec
@@ -83,7 +87,7 @@ public final class ScoreJob {
         // then still exact, but only the same hardware and thread count gives identical bytes).
         digest.add("quiver-score/1|k=\(spec.k)|metric=\(spec.metric.rawValue)|block=\(spec.blockSize)")
         try digest.addFile(spec.catalog)
-        for path in [spec.ids, spec.queryIds, spec.exclude].compactMap({ $0 }) { try digest.addFile(path) }
+        for path in [spec.ids, spec.queryIds, spec.exclude, spec.rescore].compactMap({ $0 }) { try digest.addFile(path) }
         switch spec.queries {
         case .vectors(let path):
             try digest.addFile(path)
@@ -112,7 +116,8 @@ public final class ScoreJob {
         fingerprint = digest
         let (catalog, queryIds, queryCount) = (catalog, queryIds, source.count)
         exclusions = try spec.exclude.map { try ExclusionFile(path: $0, catalog: catalog, queryIds: queryIds, queryCount: queryCount) }
-        scorer = try Scorer(backend: backend, catalog: catalog, metric: spec.metric, threads: threads)
+        scorer = try Scorer(backend: backend, catalog: catalog, metric: spec.metric, threads: threads,
+                            rescore: try spec.rescore.map { try Catalog(path: $0) })
         loadSeconds = Date().timeIntervalSince(start)
     }
 
@@ -146,7 +151,8 @@ public final class ScoreJob {
         try writeManifest()
         return Summary(queries: range.count - resumedAt, items: catalog.rows, k: min(spec.k, catalog.rows), resumedAt: resumedAt,
                        seconds: Date().timeIntervalSince(start), loadSeconds: loadSeconds,
-                       unknownExcludedItems: exclusions?.unknownItems ?? 0, catalogResident: scorer.isResident)
+                       unknownExcludedItems: exclusions?.unknownItems ?? 0, catalogResident: scorer.isResident,
+                       rescored: spec.rescore == nil ? nil : scorer.stats)
     }
 
     /// `{"query":…,"items":[…],"scores":[…]}\n`; floats in Swift's shortest round-trip form.
