@@ -37,8 +37,8 @@ public final class Catalog: @unchecked Sendable {
         let lower = path.lowercased()
         if lower.hasSuffix(".npy") {
             let file = try Npy.File(path: path)
-            guard file.shape.rank == 2 else {
-                throw QuiverError.io(path: path, detail: "a catalog must be a 2-D array [items, dim], this one is \(file.shape)")
+            guard file.shape.rank == 2, file.dtype == .f32 || file.dtype == .f16 else {
+                throw QuiverError.io(path: path, detail: "a catalog must be a 2-D float32 or float16 array [items, dim], this one is \(file.dtype) \(file.shape)")
             }
             (rows, dimension, dtype, scales, quantizationError, originalNorms) = (file.shape[0], file.shape[1], file.dtype, nil, nil, nil)
             owner = file

@@ -31,10 +31,11 @@ import QuiverTestSupport
                           output: dir.appendingPathComponent(output).path)
         }
 
+        @discardableResult
         func run(_ spec: ScoreJob.Spec, progress: (Int, Int) throws -> Void = { _, _ in }) throws -> Data {
             let backend = try #require(try TestBackends.backend("cpu"))
             _ = try ScoreJob(spec: spec, backend: backend, threads: 2).run(progress: progress)
-            return try Data(contentsOf: URL(fileURLWithPath: spec.output))
+            return spec.output.hasSuffix(".npy") ? Data() : try Data(contentsOf: URL(fileURLWithPath: spec.output))
         }
     }
 
@@ -92,6 +93,36 @@ import QuiverTestSupport
         _ = try f.run(otherK)
         let mixed = #expect(throws: QuiverError.self) { try ScoreMerge.merge([parts[1], otherK.output, parts[2]], into: merged + "4", overwrite: false) }
         #expect(mixed?.description.contains("another job") == true)
+    }
+
+    /// `.npy` output: the arrays hold the JSONL run's rows and scores; npy shards merge too.
+    @Test func npyOutputMatchesJSONLAndMerges() throws {
+        let f = try Fixture("npy")
+        struct RowLine: Decodable { let items: [Int32]; let scores: [Float] }
+        var jsonl = f.spec("out.jsonl")
+        jsonl.blockSize = 40
+        let lines = try f.run(jsonl).split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(RowLine.self, from: Data($0)) }
+        var npy = f.spec("out.npy")
+        npy.blockSize = 40
+        _ = try f.run(npy)
+        let rows = try Npy.File(path: f.dir.appendingPathComponent("out.items.npy").path)
+        let scores = try Npy.read(path: f.dir.appendingPathComponent("out.scores.npy").path)
+        #expect(rows.shape == Shape([f.q, 7]) && scores.shape == Shape([f.q, 7]))
+        let rowValues = rows.withData { Array($0.bindMemory(to: Int32.self)) }
+        #expect(rowValues == lines.flatMap(\.items))
+        #expect(scores.floats() == lines.flatMap(\.scores))
+        var parts: [String] = []
+        for i in 0..<2 {
+            var spec = f.spec("part\(i).npy")
+            (spec.shard, spec.blockSize) = (Shard(index: i, count: 2), 40)
+            _ = try f.run(spec)
+            parts.append(spec.output)
+        }
+        let merged = f.dir.appendingPathComponent("merged.npy").path
+        try ScoreMerge.merge(parts, into: merged, overwrite: false)
+        for suffix in ["items", "scores"] {
+            #expect(try Data(contentsOf: f.dir.appendingPathComponent("merged.\(suffix).npy")) == Data(contentsOf: f.dir.appendingPathComponent("out.\(suffix).npy")), "\(suffix)")
+        }
     }
 
     struct Interrupted: Error {}

@@ -3,8 +3,8 @@ import Foundation
 /// NumPy `.npy` files (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
 /// magic `\x93NUMPY`, version, a little-endian header length, a Python dict literal
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (R, C), }` padded with spaces to a
-/// 64-byte boundary, then the data. Quiver reads little-endian f32 and f16 in C order and
-/// writes f32 (version 1.0).
+/// 64-byte boundary, then the data. Quiver reads little-endian f32, f16 and i32 in C order
+/// and writes f32 (version 1.0); `quiver score` writes i32 arrays of rows too.
 public enum Npy {
     /// A mapped `.npy` file: header parsed, data left on disk until touched.
     public final class File: Sendable {
@@ -39,6 +39,19 @@ public enum Npy {
             }
             return t
         }
+    }
+
+    /// Byte offset of the data in the `.npy` file at `path` (any dtype; only the header is read).
+    public static func dataOffset(path: String) throws -> Int {
+        let file = try MappedFile(path: path)
+        let bytes = file.bytes(0..<min(file.byteCount, 1 << 16))
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw QuiverError.io(path: path, detail: "not a .npy file (missing the \\x93NUMPY magic) or truncated")
+        }
+        let length = bytes[6] == 1 ? 10 + Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian)
+            : 12 + Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
+        guard length <= file.byteCount else { throw QuiverError.io(path: path, detail: "truncated .npy header") }
+        return length
     }
 
     /// Reads `path` into a host tensor (f32 or f16, as stored).
@@ -91,6 +104,7 @@ public enum Npy {
         switch descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) {
         case "<f4": dtype = .f32
         case "<f2": dtype = .f16
+        case "<i4": dtype = .i32
         default:
             throw QuiverError.io(path: path, detail: "dtype \(descr) is not supported; use float32 ('<f4') or float16 ('<f2'), e.g. a.astype(np.float32)")
         }
@@ -121,11 +135,12 @@ public enum Npy {
         return v.isEmpty ? nil : v
     }
 
-    /// A version 1.0 header for a little-endian f32 array, padded with spaces so its total
-    /// length is exactly `total` (a multiple of 64), or the smallest multiple of 64 that fits.
-    static func header(shape: [Int], total: Int? = nil) -> [UInt8] {
+    /// A version 1.0 header for a little-endian array of `descr` ('<f4' float32, '<i4' int32),
+    /// padded with spaces so its total length is exactly `total` (a multiple of 64), or the
+    /// smallest multiple of 64 that fits.
+    public static func header(shape: [Int], descr: String = "<f4", total: Int? = nil) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': \(dims), }"
+        let dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
         let minimum = 10 + dict.utf8.count + 1
         let size = max(total ?? 0, (minimum + 63) / 64 * 64)
         let body = dict + String(repeating: " ", count: size - minimum) + "\n"

@@ -17,8 +17,8 @@ public final class NpyQueries: QuerySource {
 
     public init(path: String) throws {
         file = try Npy.File(path: path)
-        guard file.shape.rank == 2 else {
-            throw QuiverError.io(path: path, detail: "queries must be a 2-D array [queries, dim], this one is \(file.shape)")
+        guard file.shape.rank == 2, file.dtype == .f32 || file.dtype == .f16 else {
+            throw QuiverError.io(path: path, detail: "queries must be a 2-D float32 or float16 array [queries, dim], this one is \(file.dtype) \(file.shape)")
         }
         (count, dimension) = (file.shape[0], file.shape[1])
     }

@@ -6,7 +6,9 @@ import QuiverScoring
 /// catalog, exact top-k, written as JSONL in query order through a `ResumableOutput`.
 ///
 /// Output line per query: `{"query": <index or id>, "items": [<row or id>, ...], "scores": [...]}`,
-/// best first (tie rule: higher score, then lower row). A finished output gets a manifest
+/// best first (tie rule: higher score, then lower row). With an `.npy` output name `X.npy` the job
+/// writes two arrays instead, `X.items.npy` (int32 catalog rows `[queries, k]`, −1 = no item) and
+/// `X.scores.npy` (float32 `[queries, k]`). A finished output gets a manifest
 /// `<output>.manifest.json` that `ScoreMerge` uses to combine shards.
 public final class ScoreJob {
     public struct Spec: Sendable {
@@ -74,8 +76,8 @@ public final class ScoreJob {
         let start = Date()
         self.spec = spec
         self.backend = backend
-        guard spec.output.hasSuffix(".jsonl") else {
-            throw QuiverError.invalidArgument("--output must end in .jsonl (one line of results per query)")
+        guard spec.output.hasSuffix(".jsonl") || spec.output.hasSuffix(".npy") else {
+            throw QuiverError.invalidArgument("--output must end in .jsonl (one line per query) or .npy (X.items.npy + X.scores.npy arrays)")
         }
         guard spec.blockSize >= 1 else { throw QuiverError.invalidArgument("--batch-size must be at least 1") }
         catalog = try Catalog(path: spec.catalog)
@@ -125,9 +127,15 @@ public final class ScoreJob {
     /// `progress(done, total)` is called after each block with counts within the shard; an error
     /// it throws stops the job like a crash would (the checkpoint stays for a resume).
     public func run(progress: (Int, Int) throws -> Void = { _, _ in }) throws -> Summary {
-        let output = try ResumableOutput(path: spec.output, fingerprint: fingerprint.description,
-                                         overwrite: spec.overwrite, restart: spec.restart)
+        let npy = spec.output.hasSuffix(".npy")
+        let output = try ResumableOutput(paths: npy ? ScoreJob.npyPaths(spec.output) : [spec.output],
+                                         fingerprint: fingerprint.description, overwrite: spec.overwrite, restart: spec.restart)
         let resumedAt = output.resumedAt
+        let k = min(spec.k, catalog.rows)
+        if npy, output.size(of: 0) == 0 {
+            try output.append(Npy.header(shape: [range.count, k], descr: "<i4"), to: 0)
+            try output.append(Npy.header(shape: [range.count, k], descr: "<f4"), to: 1)
+        }
         let start = Date()
         var lastCheckpoint = Date()
         var done = resumedAt
@@ -137,9 +145,14 @@ public final class ScoreJob {
             let queries = try source.block(block)
             let excluded = exclusions.map { ex in block.map { ex.rowsByQuery[$0] ?? [] } }
             let result = try scorer.search(queries, k: spec.k, exclusions: excluded, firstQuery: block.lowerBound)
-            var text: [UInt8] = []
-            for (i, query) in block.enumerated() { appendLine(&text, query: query, result.results(i)) }
-            try output.append(text)
+            if npy {
+                try output.append(result.rows.withUnsafeBytes { Array($0) }, to: 0)
+                try output.append(result.scores.withUnsafeBytes { Array($0) }, to: 1)
+            } else {
+                var text: [UInt8] = []
+                for (i, query) in block.enumerated() { appendLine(&text, query: query, result.results(i)) }
+                try output.append(text)
+            }
             done += block.count
             if Date().timeIntervalSince(lastCheckpoint) >= spec.checkpointInterval, done < range.count {
                 try output.checkpoint(done: done)
@@ -177,6 +190,12 @@ public final class ScoreJob {
             job: jobDigest.description, shard: [spec.shard.index, spec.shard.count], queries: [range.lowerBound, range.upperBound],
             totalQueries: source.count, k: spec.k, metric: spec.metric.rawValue, catalog: spec.catalog, items: catalog.rows)
         try manifest.write(for: spec.output)
+    }
+
+    /// The two arrays an `.npy` output name stands for: `X.items.npy`, `X.scores.npy`.
+    public static func npyPaths(_ output: String) -> [String] {
+        let stem = String(output.dropLast(4))
+        return [stem + ".items.npy", stem + ".scores.npy"]
     }
 
     static func lines(_ path: String) throws -> [String] {

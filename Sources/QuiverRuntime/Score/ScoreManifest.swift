@@ -62,11 +62,25 @@ public enum ScoreMerge {
         guard next == first.totalQueries else {
             throw QuiverError.invalidArgument("merge: the shards cover queries 0..<\(next) of \(first.totalQueries); shards are missing")
         }
-        let out = try ResumableOutput(path: output, fingerprint: "merge-\(first.job)", overwrite: overwrite, restart: true)
+        let npy = output.hasSuffix(".npy")
+        guard manifests.allSatisfy({ $0.0.hasSuffix(".npy") == npy }) else {
+            throw QuiverError.invalidArgument("merge: shard outputs and --output must all be .jsonl or all .npy")
+        }
+        let files = npy ? ScoreJob.npyPaths(output) : [output]
+        let out = try ResumableOutput(paths: files, fingerprint: "merge-\(first.job)", overwrite: overwrite, restart: true)
+        let k = min(first.k, first.items)
+        if npy {
+            try out.append(Npy.header(shape: [first.totalQueries, k], descr: "<i4"), to: 0)
+            try out.append(Npy.header(shape: [first.totalQueries, k], descr: "<f4"), to: 1)
+        }
         for (path, _) in manifests {
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw QuiverError.io(path: path, detail: "cannot read") }
-            defer { try? handle.close() }
-            while case let chunk = handle.readData(ofLength: 8 << 20), !chunk.isEmpty { try out.append(Array(chunk)) }
+            for (file, part) in (npy ? ScoreJob.npyPaths(path) : [path]).enumerated() {
+                guard let handle = FileHandle(forReadingAtPath: part) else { throw QuiverError.io(path: part, detail: "cannot read") }
+                defer { try? handle.close() }
+                // .npy parts: skip each part's own header; the merged header covers every query.
+                if npy { try handle.seek(toOffset: UInt64(try Npy.dataOffset(path: part))) }
+                while case let chunk = handle.readData(ofLength: 8 << 20), !chunk.isEmpty { try out.append(Array(chunk), to: file) }
+            }
         }
         try out.finish()
         var merged = first
