@@ -1,0 +1,151 @@
+/// The batching decisions of each `BatchPolicy`, as pure functions of the queue, the time and the
+/// run-time model (the `DynamicBatcher` actor owns the state and calls these).
+struct BatchPlanner: Sendable {
+    enum Decision: Equatable, Sendable {
+        /// Close a batch of these requests (service order) now.
+        case dispatch([UInt64])
+        /// Nothing to close yet; decide again at this instant (nil: only when something changes).
+        case wait(until: SchedulerInstant?)
+    }
+
+    var policy: BatchPolicy
+    var maxBatchCost: Int
+    /// Planned run time = predicted × (1 + headroom).
+    var headroom: Double
+
+    /// Decides whether to close a batch now.
+    /// - Parameters:
+    ///   - now: the current time.
+    ///   - start: earliest instant a new batch could start running (≥ now; later while the device is busy).
+    ///   - cap: the `slo` cost cap (≤ `maxBatchCost`).
+    ///   - model: the current run-time prediction.
+    func decide(_ queue: PendingQueue, now: SchedulerInstant, start: SchedulerInstant, cap: Int,
+                model: RunTimeModel) -> Decision {
+        guard let first = queue.items.first else { return .wait(until: nil) }
+        switch policy {
+        case .none:
+            return .dispatch([first.id])
+        case let .window(maxBatch, maxDelay):
+            return window(queue, now: now, maxBatch: max(1, maxBatch), maxDelay: maxDelay)
+        case .slo:
+            return slo(queue, now: now, start: start, cap: cap, model: model)
+        }
+    }
+
+    /// The predicted completion of `request` run alone from `start`, if that is after its deadline;
+    /// nil while it can still make it (or has no deadline).
+    func predictedMiss(_ request: PendingRequest, start: SchedulerInstant, model: RunTimeModel) -> SchedulerInstant? {
+        guard let deadline = request.deadline else { return nil }
+        let done = start + model.predict(cost: request.aloneCost)
+        return done > deadline ? done : nil
+    }
+
+    /// The first instant at which `request`, run alone, is predicted to finish after its deadline.
+    func missInstant(_ request: PendingRequest, model: RunTimeModel) -> SchedulerInstant? {
+        guard let deadline = request.deadline else { return nil }
+        return deadline - model.predict(cost: request.aloneCost) + .nanoseconds(1)
+    }
+
+    // MARK: - Policies
+
+    /// Triton-style: the first `maxBatch` requests (within the hard budget) close when the batch is
+    /// full or when the oldest request has waited `maxDelay`.
+    private func window(_ queue: PendingQueue, now: SchedulerInstant, maxBatch: Int, maxDelay: Duration) -> Decision {
+        let (prefix, full) = Self.prefix(queue.items, limit: maxBatchCost, maxRequests: maxBatch)
+        let oldest = queue.items.map(\.arrival).min() ?? now
+        if full || oldest + maxDelay <= now { return .dispatch(prefix.map(\.id)) }
+        return .wait(until: oldest + maxDelay)
+    }
+
+    /// One candidate batch per length bucket: the bucket's service-order prefix within `cap`.
+    /// Candidates are ordered by their head's deadline and planned back to back; the backward pass
+    /// `latest[i] = min(deadline[i], latest[i+1]) − planned(cost[i])` gives the last instant the
+    /// first one may start so that every candidate still finishes by its head's deadline.
+    /// - The first candidate closes when `now ≥ latest[0]`, or when it would already finish after
+    ///   its own deadline (then cut to the largest prefix that fits).
+    /// - Otherwise a full candidate closes at once; one that is not first in line only if running it
+    ///   first still lets the first start by `latest[0]`, else the first closes early in its place.
+    /// - Otherwise wait until `latest[0]`.
+    private func slo(_ queue: PendingQueue, now: SchedulerInstant, start: SchedulerInstant, cap: Int,
+                     model: RunTimeModel) -> Decision {
+        let scale = 1 + headroom
+        var buckets: [Int?: [PendingRequest]] = [:]
+        for request in queue.items { buckets[request.bucket, default: []].append(request) }
+        let candidates = buckets.values.map { group in
+            let (prefix, full) = Self.prefix(group, limit: cap, maxRequests: .max)
+            return Candidate(requests: prefix, costs: Self.prefixCosts(prefix), full: full)
+        }.sorted { $0.head.precedes($1.head) }
+
+        var latestStart: SchedulerInstant?
+        for candidate in candidates.reversed() {
+            let finishBy = [candidate.head.deadline, latestStart].compactMap { $0 }.min()
+            latestStart = finishBy.map { $0 - model.predict(cost: candidate.cost, scale: scale) }
+        }
+
+        let first = candidates[0]
+        let firstIsDue = latestStart.map { $0 <= now } ?? false
+        if firstIsDue || first.finishes(start: start, model: model, scale: scale) == false {
+            return .dispatch(first.fitted(start: start, model: model, scale: scale))
+        }
+        if let full = candidates.first(where: \.full) {
+            let jumpsAhead = full.head.id != first.head.id
+            if jumpsAhead, let latestStart, start + model.predict(cost: full.cost, scale: scale) > latestStart {
+                return .dispatch(first.fitted(start: start, model: model, scale: scale))
+            }
+            return .dispatch(full.fitted(start: start, model: model, scale: scale))
+        }
+        return .wait(until: latestStart)
+    }
+
+    /// A batch the `slo` policy could close: a bucket's prefix and the padded cost of each sub-prefix.
+    private struct Candidate {
+        var requests: [PendingRequest]
+        /// costs[k]: padded cost of the first k + 1 requests.
+        var costs: [Int]
+        var full: Bool
+
+        var head: PendingRequest { requests[0] }
+        var cost: Int { costs[costs.count - 1] }
+
+        /// Whether the whole candidate, started at `start`, finishes by its head's deadline (nil: no deadline).
+        func finishes(start: SchedulerInstant, model: RunTimeModel, scale: Double) -> Bool? {
+            head.deadline.map { start + model.predict(cost: cost, scale: scale) <= $0 }
+        }
+
+        /// Ids of the largest prefix that, started at `start`, finishes by the head's deadline
+        /// (at least the head).
+        func fitted(start: SchedulerInstant, model: RunTimeModel, scale: Double) -> [UInt64] {
+            var count = requests.count
+            if let deadline = head.deadline {
+                while count > 1 && start + model.predict(cost: costs[count - 1], scale: scale) > deadline { count -= 1 }
+            }
+            return requests.prefix(count).map(\.id)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The longest service-order prefix whose padded cost stays within `limit` (at least one
+    /// request) and has at most `maxRequests` requests; `full` when nothing more could join it.
+    static func prefix(_ items: [PendingRequest], limit: Int, maxRequests: Int) -> (prefix: [PendingRequest], full: Bool) {
+        var shape = BatchShape()
+        var taken: [PendingRequest] = []
+        for request in items {
+            let next = shape.adding(rows: request.rows, units: request.units)
+            if !taken.isEmpty && next.cost > limit { return (taken, true) }
+            taken.append(request)
+            shape = next
+            if taken.count == maxRequests { return (taken, true) }
+        }
+        return (taken, shape.cost >= limit)
+    }
+
+    /// Padded cost of each prefix: element k is the cost of the first k + 1 requests.
+    static func prefixCosts(_ items: [PendingRequest]) -> [Int] {
+        var shape = BatchShape()
+        return items.map { request in
+            shape.add(rows: request.rows, units: request.units)
+            return shape.cost
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// How a `DynamicBatcher` decides when to close a batch (`--policy slo|none|window`).
+public enum BatchPolicy: Sendable, Equatable {
+    /// Close a batch when its budget is full, or at the last moment that still lets the batch
+    /// finish by its earliest deadline given the learned run-time prediction. Groups requests by
+    /// length bucket; the budget cap adapts to observed lateness. The default.
+    case slo
+    /// Every request runs alone, in arrival order (baseline).
+    case none
+    /// Triton-style dynamic batching: close a batch when `maxBatch` requests wait, or when the
+    /// oldest has waited `maxDelay`. No buckets, no prediction.
+    case window(maxBatch: Int, maxDelay: Duration)
+}
+
+/// Settings of a `DynamicBatcher`. Costs are in the runner's units (tokens or rows, see `BatchRunner`).
+public struct BatcherConfiguration: Sendable, Equatable {
+    public var policy: BatchPolicy
+    /// The latency a request should see (p99 target). Under `slo` a request submitted without a
+    /// deadline gets `arrival + latencyTarget`; `none` and `window` leave such requests without one.
+    public var latencyTarget: Duration
+    /// Hard budget per batch in cost units (GPU memory, kernel limits). A single request larger
+    /// than this still runs, alone.
+    public var maxBatchCost: Int
+    /// Lowest value the adaptive `slo` cap backs off to.
+    public var minBatchCost: Int
+    /// Requests allowed to wait (not yet in a batch); more are rejected with `.overloaded`.
+    public var queueCapacity: Int
+    /// Safety margin on predicted run times when planning a dispatch: plan with
+    /// `predicted × (1 + headroom)`.
+    public var headroom: Double
+    /// Run-time model assumed before any batch has been observed.
+    public var initialModel: RunTimeModel
+    /// Weight kept by past observations each time a batch is observed (0 < decay < 1);
+    /// about `1 / (1 - decay)` recent batches dominate the prediction.
+    public var predictorDecay: Double
+
+    public init(policy: BatchPolicy = .slo,
+                latencyTarget: Duration = .milliseconds(50),
+                maxBatchCost: Int,
+                minBatchCost: Int = 1,
+                queueCapacity: Int = 1024,
+                headroom: Double = 0.1,
+                initialModel: RunTimeModel,
+                predictorDecay: Double = 0.8) {
+        self.policy = policy
+        self.latencyTarget = latencyTarget
+        self.maxBatchCost = max(1, maxBatchCost)
+        self.minBatchCost = min(max(1, minBatchCost), self.maxBatchCost)
+        self.queueCapacity = max(1, queueCapacity)
+        self.headroom = max(0, headroom)
+        self.initialModel = initialModel
+        self.predictorDecay = min(max(predictorDecay, 0.01), 0.999)
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+
+/// A value guarded by a lock, for the few synchronous, thread-safe reads the scheduler needs
+/// outside an actor (`VirtualClock.now`).
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,2 +1,0 @@
-/// The DynamicBatcher and its policies (issue 6): being written.
-enum SchedulerPlaceholder {}

@@ -1,0 +1,119 @@
+import Testing
+@testable import QuiverScheduler
+
+/// End-to-end batching on a virtual clock with a fake runner that takes 10 ms + 1 ms per cost
+/// unit (unless a test says otherwise). Every instant below is exact.
+@Suite struct DynamicBatcherTests {
+    typealias Record = FakeRunner.Record
+
+    @Test func sloDispatchesAtOnceWhenTheBudgetIsFull() async throws {
+        let rig = Rig(latencyTarget: .milliseconds(100), maxBatchCost: 4)
+        var tasks: [Task<Int, any Error>] = []
+        for id in 0..<3 { tasks.append(try await rig.submit(Job(id: id))) }
+        #expect(rig.runner.records.isEmpty, "three rows do not fill a budget of four")
+        #expect(await rig.batcher.state.nextWakeUp == ms(87), "deadline 100 ms − 13 ms for three rows")
+
+        tasks.append(try await rig.submit(Job(id: 3)))
+        #expect(rig.runner.records == [Record(start: ms(0), ids: [0, 1, 2, 3], cost: 4)])
+        #expect(await rig.batcher.state.nextWakeUp == nil)
+
+        try await rig.run(until: ms(14))
+        for (id, task) in tasks.enumerated() { #expect(try await task.value == id * 10) }
+        let stats = await rig.batcher.stats
+        #expect(stats.batches == 1 && stats.batchRows == [4: 1] && stats.completed == 4)
+        #expect(stats.latency.max == .milliseconds(14) && stats.runTime.total == .milliseconds(14))
+    }
+
+    @Test func sloDispatchTimeFollowsTheOldestDeadline() async throws {
+        let rig = Rig(latencyTarget: .milliseconds(50))
+        let first = try await rig.submit(Job(id: 1))
+        #expect(await rig.batcher.state.nextWakeUp == ms(39), "deadline 50 ms − 11 ms alone")
+
+        try await rig.run(until: ms(5))
+        let second = try await rig.submit(Job(id: 2))
+        #expect(await rig.batcher.state.nextWakeUp == ms(38), "two rows take 12 ms")
+
+        try await rig.run(until: ms(37.999))
+        #expect(rig.runner.records.isEmpty, "nothing runs before the last safe instant")
+        try await rig.run(until: ms(38))
+        #expect(rig.runner.records == [Record(start: ms(38), ids: [1, 2], cost: 2)])
+
+        try await rig.run(until: ms(50))
+        #expect(try await first.value == 10)
+        #expect(try await second.value == 20)
+        let stats = await rig.batcher.stats
+        #expect(stats.latency.max == .milliseconds(50), "the oldest request finishes exactly at its deadline")
+        #expect(stats.late == 0)
+        #expect(stats.queueDelay.max == .milliseconds(38))
+    }
+
+    @Test func noneRunsEachRequestAloneAndPreparesTheNextDuringTheRun() async throws {
+        let rig = Rig(policy: .none)
+        var tasks: [Task<Int, any Error>] = []
+        for id in 0..<3 { tasks.append(try await rig.submit(Job(id: id))) }
+        let state = await rig.batcher.state
+        #expect(state.isRunning && state.hasReadyBatch && state.queued == 1, "one running, one prepared, one waiting")
+
+        try await rig.drain()
+        #expect(rig.runner.records == [Record(start: ms(0), ids: [0], cost: 1), Record(start: ms(11), ids: [1], cost: 1),
+                                       Record(start: ms(22), ids: [2], cost: 1)])
+        for (id, task) in tasks.enumerated() { #expect(try await task.value == id * 10) }
+        #expect(await rig.batcher.stats.batchRows == [1: 3])
+    }
+
+    @Test func windowDispatchesAtMaxBatchOrAfterMaxDelay() async throws {
+        let rig = Rig(policy: .window(maxBatch: 3, maxDelay: .milliseconds(5)))
+        for id in 0..<3 { _ = try await rig.submit(Job(id: id)) }
+        #expect(rig.runner.records == [Record(start: ms(0), ids: [0, 1, 2], cost: 3)], "full at three requests")
+
+        try await rig.run(until: ms(20))
+        _ = try await rig.submit(Job(id: 3))
+        try await rig.run(until: ms(22))
+        _ = try await rig.submit(Job(id: 4))
+        #expect(await rig.batcher.state.nextWakeUp == ms(25), "the oldest has waited 5 ms at 25 ms")
+        try await rig.drain()
+        #expect(rig.runner.records.dropFirst() == [Record(start: ms(25), ids: [3, 4], cost: 2)])
+        #expect(await rig.batcher.stats.batchRows == [3: 1, 2: 1])
+    }
+
+    @Test func resultsGoBackToTheirCallersInServiceOrder() async throws {
+        let rig = Rig(latencyTarget: .milliseconds(100))
+        let early = try await rig.submit(Job(id: 7))
+        let urgent = try await rig.submit(Job(id: 3), deadline: ms(60))
+        let late = try await rig.submit(Job(id: 5))
+        #expect(await rig.batcher.state.nextWakeUp == ms(47), "the urgent request leads: 60 ms − 13 ms")
+        try await rig.drain()
+        #expect(rig.runner.records == [Record(start: ms(47), ids: [3, 7, 5], cost: 3)])
+        #expect(try await early.value == 70)
+        #expect(try await urgent.value == 30)
+        #expect(try await late.value == 50)
+    }
+
+    @Test func lengthBucketsNeverShareABatch() async throws {
+        // 10 ms + 0.1 ms per token; budget 64 tokens.
+        let rig = Rig(latencyTarget: .milliseconds(100),
+                      latency: RunTimeModel(fixed: .milliseconds(10), perUnit: .microseconds(100)))
+        var tasks: [Task<Int, any Error>] = []
+        for job in [Job(id: 0, units: 4, bucket: 0), Job(id: 1, units: 30, bucket: 1),
+                    Job(id: 2, units: 5, bucket: 0), Job(id: 3, units: 28, bucket: 1)] {
+            tasks.append(try await rig.submit(job))
+        }
+        // Back to back: bucket 1 (60 tokens, 16 ms) must start by 84 ms, so bucket 0 (10 tokens,
+        // 11 ms) by 73 ms.
+        #expect(await rig.batcher.state.nextWakeUp == ms(73))
+        try await rig.drain()
+        #expect(rig.runner.records == [Record(start: ms(73), ids: [0, 2], cost: 10),
+                                       Record(start: ms(84), ids: [1, 3], cost: 60)])
+        for (id, task) in tasks.enumerated() { #expect(try await task.value == id * 10) }
+        #expect(await rig.batcher.stats.late == 0)
+    }
+
+    @Test func multiRowRequestsCountEveryRow() async throws {
+        let rig = Rig(latencyTarget: .milliseconds(100), maxBatchCost: 8)
+        _ = try await rig.submit(Job(id: 0, rows: 5))
+        _ = try await rig.submit(Job(id: 1, rows: 3))
+        #expect(rig.runner.records == [Record(start: ms(0), ids: [0, 1], cost: 8)], "5 + 3 rows fill a budget of 8")
+        try await rig.drain()
+        #expect(await rig.batcher.stats.batchRows == [8: 1])
+    }
+}

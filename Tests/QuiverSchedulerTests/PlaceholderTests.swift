@@ -1,2 +1,0 @@
-import Testing
-@Suite struct SchedulerPlaceholderTests { @Test func builds() { #expect(Bool(true)) } }
