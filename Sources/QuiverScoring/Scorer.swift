@@ -97,10 +97,16 @@ public final class Scorer: @unchecked Sendable {
             }
             tileRows = max(1, min(catalog.rows, Int(tileBytes) / catalog.rowBytes))
         }
+        placementDescription = resident == nil ? "streamed in tiles of \(tileRows) rows"
+            : backend.view(catalog.tile(0..<1)) != nil ? "mapped in place" : "resident on the device"
     }
 
     /// Whether the catalog stays on the backend across query blocks.
     public var isResident: Bool { resident != nil }
+
+    /// How the catalog is placed, for reports: "mapped in place", "resident on the device" or
+    /// "streamed in tiles of N rows".
+    public private(set) var placementDescription = ""
 
     /// The exact top-k of every query.
     /// - queries: `[Q, dimension]` f32 (rows `firstQuery...` of the caller's query set, for errors).

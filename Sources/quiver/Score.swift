@@ -71,8 +71,11 @@ struct Score: ParsableCommand {
         var line = String(format: "scored %d queries × %d items (k=%d, %@) in %.3f s: %.1f queries/s, %.3e item·queries/s (load %.2f s, %@ backend%@) -> %@",
                           summary.queries, summary.items, summary.k, metric.rawValue, summary.seconds, rate, rate * items,
                           summary.loadSeconds, selection.backend.device.backend,
-                          summary.catalogResident ? ", catalog resident" : ", catalog streamed", output)
+                          ", catalog " + summary.catalogPlacement, output)
         if summary.resumedAt > 0 { line += " (resumed after \(summary.resumedAt) queries)" }
+        if let heap = summary.peakHeapBytes, let rss = summary.peakResidentBytes {
+            line += String(format: "; heap %.0f MB, peak resident %.0f MB with the mapped catalog", Double(heap) / 1e6, Double(rss) / 1e6)
+        }
         if let rescored = summary.rescored {
             line += "; \(rescored.rescored) queries rescored in float32, \(rescored.fallbacks) of them scored in full (no certificate)"
         }

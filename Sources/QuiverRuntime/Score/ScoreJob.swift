@@ -52,9 +52,15 @@ public final class ScoreJob {
         public var seconds: Double
         public var loadSeconds: Double
         public var unknownExcludedItems: Int
-        public var catalogResident: Bool
+        /// `Scorer.placementDescription`.
+        public var catalogPlacement: String
         /// Reduced catalogs with rescoring: the scorer's counters.
         public var rescored: Scorer.Stats?
+        /// Largest anonymous resident memory seen between blocks (heap; the mapped catalog is not
+        /// counted), when the platform reports it.
+        public var peakHeapBytes: UInt64?
+        /// Peak resident memory of the process, mapped catalog pages included.
+        public var peakResidentBytes: UInt64?
     }
 
     public let spec: Spec
@@ -139,6 +145,7 @@ public final class ScoreJob {
         let start = Date()
         var lastCheckpoint = Date()
         var done = resumedAt
+        var peakHeap = MemoryUsage.anonymousResidentBytes()
         try progress(done, range.count)
         while done < range.count {
             let block = (range.lowerBound + done)..<min(range.lowerBound + done + spec.blockSize, range.upperBound)
@@ -158,14 +165,16 @@ public final class ScoreJob {
                 try output.checkpoint(done: done)
                 lastCheckpoint = Date()
             }
+            if let now = MemoryUsage.anonymousResidentBytes() { peakHeap = max(peakHeap ?? 0, now) }
             try progress(done, range.count)
         }
         try output.finish()
         try writeManifest()
         return Summary(queries: range.count - resumedAt, items: catalog.rows, k: min(spec.k, catalog.rows), resumedAt: resumedAt,
                        seconds: Date().timeIntervalSince(start), loadSeconds: loadSeconds,
-                       unknownExcludedItems: exclusions?.unknownItems ?? 0, catalogResident: scorer.isResident,
-                       rescored: spec.rescore == nil ? nil : scorer.stats)
+                       unknownExcludedItems: exclusions?.unknownItems ?? 0, catalogPlacement: scorer.placementDescription,
+                       rescored: spec.rescore == nil ? nil : scorer.stats, peakHeapBytes: peakHeap,
+                       peakResidentBytes: MemoryUsage.peakResidentBytes())
     }
 
     /// `{"query":…,"items":[…],"scores":[…]}\n`; floats in Swift's shortest round-trip form.
