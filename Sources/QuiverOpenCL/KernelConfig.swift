@@ -67,17 +67,71 @@ public struct KernelConfig: Hashable, Sendable {
         }
     }
 
+    /// topk.cl: `score_filter` scores a `tileQ × tileT` block (queries × catalog rows) per
+    /// work-group like the GEMM (`tileD` dimensions at a time through local memory, a
+    /// `workPerThreadQ × workPerThreadT` micro-tile per work-item; `workPerThreadT` ≤ 32) and keeps
+    /// only scores that beat each query's k-th; `topk_merge` merges them into each list with
+    /// `mergeGroupSize` work-items (a power of two ≤ 1024) and a 2048-entry local sort (16 KB).
+    /// A call scores at most `chunkRows` catalog rows per launch pair and keeps at most
+    /// `candidateBytes` of candidate slots (8 bytes per query and chunk row; more queries are
+    /// processed in blocks). Filter local memory: `4·tileD·(tileQ + tileT + 2) + 8·tileQ` bytes.
+    public struct TopK: Hashable, Sendable {
+        public var tileQ: Int, tileT: Int, tileD: Int
+        public var workPerThreadQ: Int, workPerThreadT: Int
+        public var mergeGroupSize: Int
+        public var chunkRows: Int
+        public var candidateBytes: Int
+
+        public init(tileQ: Int = 64, tileT: Int = 64, tileD: Int = 16, workPerThreadQ: Int = 4, workPerThreadT: Int = 4,
+                    mergeGroupSize: Int = 256, chunkRows: Int = 8192, candidateBytes: Int = 64 << 20) {
+            self.tileQ = tileQ; self.tileT = tileT; self.tileD = tileD
+            self.workPerThreadQ = workPerThreadQ; self.workPerThreadT = workPerThreadT
+            self.mergeGroupSize = mergeGroupSize
+            self.chunkRows = chunkRows
+            self.candidateBytes = candidateBytes
+        }
+
+        /// `score_filter` work-group shape (dimension 0 along catalog rows, dimension 1 along queries).
+        public var localSize: [Int] { [tileT / workPerThreadT, tileQ / workPerThreadQ] }
+        public var workGroupSize: Int { localSize[0] * localSize[1] }
+        public var localMemoryBytes: Int { 4 * tileD * (tileQ + tileT + 2) + 8 * tileQ }
+        var filterDefines: String {
+            "-D TS_Q=\(tileQ) -D TS_T=\(tileT) -D TS_D=\(tileD) -D WPT_Q=\(workPerThreadQ) -D WPT_T=\(workPerThreadT)"
+        }
+        var mergeDefines: String { "-D MERGE_WG=\(mergeGroupSize)" }
+
+        /// Smaller filter tiles, tried in order when a device (or a compiled kernel) cannot run
+        /// the preferred ones.
+        static let fallbacks = [TopK(tileQ: 32, tileT: 32, tileD: 16, workPerThreadQ: 4, workPerThreadT: 4),
+                                TopK(tileQ: 16, tileT: 16, tileD: 8, workPerThreadQ: 2, workPerThreadT: 2),
+                                TopK(tileQ: 8, tileT: 8, tileD: 8, workPerThreadQ: 2, workPerThreadT: 2)]
+
+        func validate() throws {
+            guard [tileQ, tileT, tileD, workPerThreadQ, workPerThreadT, chunkRows, candidateBytes].allSatisfy({ $0 >= 1 }),
+                  tileQ % workPerThreadQ == 0, tileT % workPerThreadT == 0, workPerThreadT <= 32,
+                  mergeGroupSize >= 1, mergeGroupSize <= 1024, mergeGroupSize & (mergeGroupSize - 1) == 0
+            else {
+                throw QuiverError.invalidArgument(
+                    "KernelConfig.TopK: tiles \(tileQ)×\(tileT)×\(tileD) must be positive and divisible by the work per "
+                        + "thread \(workPerThreadQ)×\(workPerThreadT) (≤ 32 rows), mergeGroupSize \(mergeGroupSize) a power of "
+                        + "two ≤ 1024, chunkRows and candidateBytes positive")
+            }
+        }
+    }
+
     public var gemm: GEMM
     public var elementwise: Elementwise
     public var rowwise: Rowwise
     public var attention: Attention
+    public var topK: TopK
 
     public init(gemm: GEMM = .init(), elementwise: Elementwise = .init(), rowwise: Rowwise = .init(),
-                attention: Attention = .init()) {
+                attention: Attention = .init(), topK: TopK = .init()) {
         self.gemm = gemm
         self.elementwise = elementwise
         self.rowwise = rowwise
         self.attention = attention
+        self.topK = topK
     }
 
     /// Defaults for `device`, shrunk when its work-group or local-memory limits are lower:
@@ -87,6 +141,8 @@ public struct KernelConfig: Hashable, Sendable {
     /// - CPUs (PoCL): 64×64×32 tiles with 8×8 per work-item (64 work-items) and 64-wide rows.
     ///   PoCL runs a work-group as loops over its work-items, so fewer, fatter work-items win
     ///   (measured ~2× on GEMM, ~2× on layerNorm/softmax against the GPU defaults).
+    /// - Top-k: the GEMM's tile shapes for `score_filter` (64×64×16, 4×4 on GPUs; 64×64×32, 8×8 on
+    ///   CPUs), merge groups of 256 (GPUs) or 64 (CPUs), 8192-row chunks, 64 MB of candidate slots.
     public static func defaults(for device: OpenCLDevice) -> KernelConfig {
         var c = KernelConfig()
         let maxWG = max(device.maxWorkGroupSize, 1)
@@ -100,6 +156,11 @@ public struct KernelConfig: Hashable, Sendable {
         c.elementwise.workGroupSize = min(256, floorPowerOfTwo(maxWG))
         c.rowwise.workGroupSize = min(cpu ? 64 : 256, floorPowerOfTwo(maxWG))
         c.attention.queriesPerGroup = min(64, floorPowerOfTwo(maxWG))
+        let topKPreferred = cpu ? TopK(tileQ: 64, tileT: 64, tileD: 32, workPerThreadQ: 8, workPerThreadT: 8, mergeGroupSize: 64)
+                                : TopK()
+        c.topK = ([topKPreferred] + TopK.fallbacks).first { $0.workGroupSize <= maxWG && $0.localMemoryBytes <= local }
+            ?? TopK.fallbacks[TopK.fallbacks.count - 1]
+        c.topK.mergeGroupSize = min(topKPreferred.mergeGroupSize, floorPowerOfTwo(maxWG))
         return c
     }
 
