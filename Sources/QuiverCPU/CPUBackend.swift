@@ -12,6 +12,8 @@ public final class CPUBackend: ComputeBackend {
     public let threads: Int
     public let device: DeviceInfo
     let parallel: Parallel
+    /// Memory of released tensors, reused by `buffer` (see `CPUBufferPool`).
+    let pool: CPUBufferPool
 
     /// - Parameter threads: cores to use; nil means `QUIVER_THREADS` when it is set to a positive
     ///   integer, else all active cores. Values below 1 mean 1.
@@ -21,6 +23,7 @@ public final class CPUBackend: ComputeBackend {
         parallel = Parallel(threads: n)
         BLASThreads.shared.prepareForGemm(threads: n)
         let memory = HostInfo.physicalMemory
+        pool = CPUBufferPool(capacity: Int(min(memory / 16, 1 << 29)))
         device = DeviceInfo(
             backend: "cpu",
             name: HostInfo.cpuinfo().flatMap(HostInfo.modelName(cpuinfo:)) ?? "CPU",
@@ -50,8 +53,18 @@ public final class CPUBackend: ComputeBackend {
 
     // MARK: buffers and transfers
 
-    /// A new zero-filled tensor. Throws for negative dimensions or more bytes than the host has.
+    /// A new zero-filled tensor, possibly in memory a released tensor used before (see
+    /// `CPUBufferPool`). Throws for negative dimensions or more bytes than the host has.
     public func buffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor {
+        try buffer(shape, dtype, zeroed: true)
+    }
+
+    /// As `buffer`, without the zero fill when the memory is reused.
+    public func uninitializedBuffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor {
+        try buffer(shape, dtype, zeroed: false)
+    }
+
+    private func buffer(_ shape: Shape, _ dtype: DType, zeroed: Bool) throws -> DeviceTensor {
         var count = 1, overflow = false
         for d in shape.dims {
             guard d >= 0 else { throw QuiverError.invalidArgument("buffer: shape \(shape) has a negative dimension") }
@@ -62,7 +75,7 @@ public final class CPUBackend: ComputeBackend {
             throw QuiverError.invalidArgument(
                 "buffer: \(shape) \(dtype) needs more than the \(device.maxAllocationBytes) bytes of host memory; use a smaller batch or tile")
         }
-        return CPUTensor(shape: shape, dtype: dtype, byteCount: bytes)
+        return CPUTensor(shape: shape, dtype: dtype, storage: pool.storage(bytes: bytes, zeroed: zeroed), pool: pool)
     }
 
     public func upload(_ host: Tensor, to tensor: DeviceTensor) throws {

@@ -1,18 +1,21 @@
 import QuiverCore
 
-/// A tensor owned by the CPU backend: row-major elements in 64-byte aligned, zero-initialized host
-/// memory. Only `CPUBackend` ops accept it.
+/// A tensor owned by the CPU backend: row-major elements in 64-byte aligned host memory. Only
+/// `CPUBackend` ops accept it.
 public final class CPUTensor: DeviceTensor, @unchecked Sendable {
     public let shape: Shape
     public let dtype: DType
     /// Owns the bytes (upload/download copy), or borrows a host tensor's for a `view`.
     let storage: TensorStorage
+    /// Where the bytes go back when this tensor is released (nil: they are freed, or borrowed).
+    private let pool: CPUBufferPool?
 
-    /// Creates a zero-filled tensor. The caller has checked that the byte count does not overflow.
-    init(shape: Shape, dtype: DType, byteCount: Int) {
+    /// A tensor over `storage` from `pool`, which takes the storage back when the tensor goes.
+    init(shape: Shape, dtype: DType, storage: TensorStorage, pool: CPUBufferPool) {
         self.shape = shape
         self.dtype = dtype
-        storage = TensorStorage(byteCount: byteCount)
+        self.storage = storage
+        self.pool = pool
     }
 
     /// A tensor over `storage`'s bytes, no copy (`CPUBackend.view`).
@@ -20,7 +23,10 @@ public final class CPUTensor: DeviceTensor, @unchecked Sendable {
         self.shape = shape
         self.dtype = dtype
         self.storage = storage
+        pool = nil
     }
+
+    deinit { pool?.recycle(storage) }
 
     /// Start of the elements (64-byte aligned). For same-module code and benchmarks; ops on this
     /// tensor must not run while you write through it.

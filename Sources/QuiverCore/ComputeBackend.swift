@@ -74,6 +74,9 @@ public protocol ComputeBackend: AnyObject, Sendable {
 
     /// A new zero-filled tensor on this backend.
     func buffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor
+    /// A new tensor whose contents are unspecified, for an op's output or an upload, which
+    /// overwrite it completely; skips the zero fill. The default is `buffer`.
+    func uninitializedBuffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor
     /// Copies `host` into `tensor` (same shape and dtype).
     func upload(_ host: Tensor, to tensor: DeviceTensor) throws
     /// Copies `tensor` back to the host.
@@ -203,9 +206,13 @@ public struct RowExclusions: Sendable {
 }
 
 extension ComputeBackend {
+    public func uninitializedBuffer(_ shape: Shape, _ dtype: DType) throws -> DeviceTensor {
+        try buffer(shape, dtype)
+    }
+
     /// A new tensor holding a copy of `host`.
     public func tensor(_ host: Tensor) throws -> DeviceTensor {
-        let t = try buffer(host.shape, host.dtype)
+        let t = try uninitializedBuffer(host.shape, host.dtype)
         try upload(host, to: t)
         return t
     }

@@ -57,7 +57,7 @@ public final class BertEncoder: Sendable {
 
     /// As above with the mask already on the device (`[B, S]` i32), so callers that pool reuse it.
     func forward(inputIds: [Int32], mask: DeviceTensor, batch: Int, sequence: Int) throws -> DeviceTensor {
-        let x = try backend.buffer([batch, sequence, config.hiddenSize], .f32)
+        let x = try backend.uninitializedBuffer([batch, sequence, config.hiddenSize], .f32)   // embeddings fill it
         try embeddings.forward(inputIds: inputIds, batch: batch, sequence: sequence, into: x, on: backend)
         let scratch = try BertLayer.Scratch(batch: batch, sequence: sequence, config, on: backend)
         for layer in layers {

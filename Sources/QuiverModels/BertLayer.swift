@@ -36,19 +36,20 @@ struct BertLayer {
             heads: c.numAttentionHeads, activation: c.hiddenAct)
     }
 
-    /// Scratch tensors shared by all layers of one forward pass.
+    /// Scratch tensors shared by all layers of one forward pass. Each is an op's output before it
+    /// is read, so none needs a zero fill.
     struct Scratch {
         let q, k, v, context, hidden: DeviceTensor   // [B, S, H]
         let inner: DeviceTensor                       // [B, S, I]
 
         init(batch: Int, sequence: Int, _ c: BertConfig, on backend: any ComputeBackend) throws {
             let bsh: Shape = [batch, sequence, c.hiddenSize]
-            q = try backend.buffer(bsh, .f32)
-            k = try backend.buffer(bsh, .f32)
-            v = try backend.buffer(bsh, .f32)
-            context = try backend.buffer(bsh, .f32)
-            hidden = try backend.buffer(bsh, .f32)
-            inner = try backend.buffer([batch, sequence, c.intermediateSize], .f32)
+            q = try backend.uninitializedBuffer(bsh, .f32)
+            k = try backend.uninitializedBuffer(bsh, .f32)
+            v = try backend.uninitializedBuffer(bsh, .f32)
+            context = try backend.uninitializedBuffer(bsh, .f32)
+            hidden = try backend.uninitializedBuffer(bsh, .f32)
+            inner = try backend.uninitializedBuffer([batch, sequence, c.intermediateSize], .f32)
         }
     }
 

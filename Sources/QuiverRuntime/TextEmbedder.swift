@@ -31,12 +31,13 @@ public final class TextEmbedder {
     }
 
     /// Embeddings of pre-tokenized inputs, rows in input order. Inputs are sorted by length so
-    /// each batch pads to a similar length.
+    /// each batch pads to a similar length, and the batches run longest first: later, shorter
+    /// batches then fit in the memory the first one released (see the CPU backend's buffer pool).
     public func embed(ids: [[Int32]], batchSize: Int) throws -> [Float] {
         guard batchSize >= 1 else { throw QuiverError.invalidArgument("batch size must be ≥ 1, got \(batchSize)") }
         let dim = dimension
         var out = [Float](repeating: 0, count: ids.count * dim)
-        let order = ids.indices.sorted { ids[$0].count < ids[$1].count || (ids[$0].count == ids[$1].count && $0 < $1) }
+        let order = ids.indices.sorted { ids[$0].count > ids[$1].count || (ids[$0].count == ids[$1].count && $0 < $1) }
         var start = 0
         while start < order.count {
             let batch = Array(order[start..<min(start + batchSize, order.count)])
