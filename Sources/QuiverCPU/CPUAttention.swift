@@ -27,10 +27,11 @@ extension CPUBackend {
         // when there are fewer (batch, head) pairs than that.
         let wantBlocks = (2 * threads + b * heads - 1) / (b * heads)
         let blockRows = max(1, min((1 << 16) / s, (s + wantBlocks - 1) / wantBlocks))
+        let lengths = (0..<b).map { bi in ((0..<s).last { mp[bi * s + $0] != 0 } ?? -1) + 1 }
         let units = AttentionUnits(
             q: tq.floats, k: tk.floats, v: tv.floats, mask: mp, out: to.floats, heads: heads, s: s, d: d,
             scale: scale ?? 1 / Float(d).squareRoot(), blockRows: blockRows, blocks: (s + blockRows - 1) / blockRows,
-            lengths: (0..<b).map { bi in ((0..<s).last { mp[bi * s + $0] != 0 } ?? -1) + 1 })
+            lengths: lengths, dense: (0..<b).map { bi in (0..<lengths[bi]).allSatisfy { mp[bi * s + $0] != 0 } })
         // Many small sgemm calls from our own tasks: OpenBLAS must not thread them as well.
         BLASThreads.shared.singleThreaded(restoring: threads) {
             parallel.forEach(b * heads * units.blocks, costPerItem: blockRows * s * (4 * d + 30)) { range in
@@ -42,7 +43,9 @@ extension CPUBackend {
 
 /// One attention call cut into units of (batch b, head h, block of query rows). Per unit:
 /// scores = q·kᵀ·scale by `cblas_sgemm` reading the head's columns in place (leading dimension
-/// heads·D), masked softmax per row, then scores·v by `cblas_sgemm` straight into `out`.
+/// heads·D), masked softmax per row without its division, scores·v by `cblas_sgemm` straight into
+/// `out`, then each output row (D floats) times its row's 1/Σ: a pass over `[rows, D]` instead of
+/// over the `[rows, S]` scores.
 struct AttentionUnits {
     let q, k, v: UnsafePointer<Float>
     let mask: UnsafePointer<Int32>
@@ -52,11 +55,14 @@ struct AttentionUnits {
     let blockRows, blocks: Int
     /// Per batch entry: 1 + index of the last kept key (0 when none is kept).
     let lengths: [Int]
+    /// Per batch entry: every key before `lengths` is kept (right padding), so softmax needs no mask.
+    let dense: [Bool]
 
     func run(_ range: Range<Int>) {
         let hd = heads * d
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * s)
-        defer { scores.deallocate() }
+        let factors = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+        defer { scores.deallocate(); factors.deallocate() }
         for unit in range {
             let (bh, block) = unit.quotientAndRemainder(dividingBy: blocks)
             let (b, h) = bh.quotientAndRemainder(dividingBy: heads)
@@ -70,12 +76,17 @@ struct AttentionUnits {
             let keys = b * s * hd + h * d
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(length), Int32(d),
                         scale, q + offset, Int32(hd), k + keys, Int32(hd), 0, scores, Int32(length))
+            let rowMask = dense[b] ? nil : mask + b * s
             for r in 0..<rows {
                 let row = scores + r * length
-                RowKernels.softmax(row, mask: mask + b * s, out: row, n: length)
+                factors[r] = RowKernels.unnormalizedSoftmax(row, mask: rowMask, out: row, n: length)
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(length),
                         1, scores, Int32(length), v + keys, Int32(hd), 0, out + offset, Int32(hd))
+            for r in 0..<rows where factors[r] != 1 {
+                let o = out + offset + r * hd
+                for j in 0..<d { o[j] *= factors[r] }
+            }
         }
     }
 }

@@ -51,11 +51,25 @@ enum RowKernels {
 
     /// Masked softmax of one row. `mask` (nonzero = keep) may be nil. Masked positions get 0; a row
     /// with nothing kept, or only -inf kept, becomes all zeros. Kept +inf logits share the mass.
-    /// Pass 1 writes the masked logits (-inf where masked) to `out` and finds the max, so the exp
-    /// pass needs no mask.
     /// `portable` forces the Swift SIMD exp pass (the fallback on CPUs without AVX2+FMA; for tests).
     static func softmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>, n: Int,
                         portable: Bool = false) {
+        let inv = unnormalizedSoftmax(x, mask: mask, out: out, n: n, portable: portable)
+        guard inv != 1 else { return }
+        let full = n & ~15
+        var i = 0
+        while i < full { VectorMath.store(VectorMath.load(out + i) * inv, out + i); i += 16 }
+        for j in full..<n { out[j] *= inv }
+    }
+
+    /// Softmax of one row without the final division: `out[j] = e^(x[j] - max)` for kept j, 0 for
+    /// masked j. Returns the factor 1/Σ that turns `out`, or anything linear in it (attention's
+    /// `out·V`), into the softmax. Rows where that does not apply are finished here and return 1:
+    /// nothing kept or only -inf kept gives zeros; kept +inf logits share the mass.
+    /// Pass 1 finds the max and writes the masked logits (-inf where masked) to `out`; without a
+    /// mask and with `out == x` it only reads. The exp pass then needs no mask.
+    static func unnormalizedSoftmax(_ x: UnsafePointer<Float>, mask: UnsafePointer<Int32>?, out: UnsafeMutablePointer<Float>,
+                                    n: Int, portable: Bool = false) -> Float {
         let full = n & ~15, tail = n - full
         let negInf = -Float.infinity
         var vmax = V16(repeating: negInf)
@@ -68,6 +82,12 @@ enum RowKernels {
                 i += 16
             }
             for j in full..<n { out[j] = mask[j] == 0 ? negInf : x[j] }
+        } else if x == UnsafePointer(out) {
+            while i < full {
+                let v = VectorMath.load(x + i)
+                vmax.replace(with: v, where: v .> vmax)
+                i += 16
+            }
         } else {
             while i < full {
                 let v = VectorMath.load(x + i)
@@ -82,7 +102,7 @@ enum RowKernels {
 
         if m == negInf {
             out.update(repeating: 0, count: n)
-            return
+            return 1
         }
         if m == .infinity {
             // Only the kept +inf logits share the probability (the limit of softmax).
@@ -90,7 +110,7 @@ enum RowKernels {
             for j in 0..<n where out[j] == .infinity { count += 1 }
             let p = 1 / Float(count)
             for j in 0..<n { out[j] = out[j] == .infinity ? p : 0 }
-            return
+            return 1
         }
         // The exp pass runs in CVectorMath (AVX-512 / AVX2+FMA) where the CPU allows.
         var total: Float = 0
@@ -110,10 +130,7 @@ enum RowKernels {
             }
             total = VectorMath.sum(vsum)
         }
-        let inv = 1 / total
-        i = 0
-        while i < full { VectorMath.store(VectorMath.load(out + i) * inv, out + i); i += 16 }
-        for j in full..<n { out[j] *= inv }
+        return 1 / total
     }
 
     /// `out = x / max(‖x‖₂, 1e-12)`; rows whose squares overflow are rescaled first.

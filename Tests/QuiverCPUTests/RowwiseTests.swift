@@ -70,6 +70,8 @@ import Testing
         #expect(!got.contains { $0.isNaN })
         let want: [Float] = [0.5, 0, 0, 0.5, 0.5, 0, 0.5, 0, 0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0, 0, 0.5, 0, 0.5, 0.5, 0, 0.5, 0]
         #expect(got == want)
+        try backend.softmax(x, mask: nil, into: x)   // in place: the max pass only reads
+        #expect(try backend.values(x) == want)
         let error = #expect(throws: QuiverError.self) {
             try backend.softmax(x, mask: try backend.i32([6, 3], Array(repeating: 1, count: 18)), into: out)
         }
