@@ -43,7 +43,7 @@ let package = Package(
         // Leaf: batching policy only, generic over the work it schedules; no model or backend imports.
         .target(name: "QuiverScheduler"),
         .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels",
-                                                      "QuiverScoring"]),
+                                                      "QuiverScoring", "QuiverScheduler"]),
         .executableTarget(
             name: "quiver",
             dependencies: ["QuiverRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]

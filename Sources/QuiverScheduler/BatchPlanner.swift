@@ -10,8 +10,10 @@ struct BatchPlanner: Sendable {
 
     var policy: BatchPolicy
     var maxBatchCost: Int
-    /// Planned run time = predicted × (1 + headroom).
+    /// Planned run time = predicted × (1 + headroom) + slack.
     var headroom: Double
+    /// Absolute margin added to every planned run time (timers on a real clock wake late).
+    var slack: Duration = .zero
 
     /// Decides whether to close a batch now.
     /// - Parameters:
@@ -79,7 +81,7 @@ struct BatchPlanner: Sendable {
         var latestStart: SchedulerInstant?
         for candidate in candidates.reversed() {
             let finishBy = [candidate.head.deadline, latestStart].compactMap { $0 }.min()
-            latestStart = finishBy.map { $0 - model.predict(cost: candidate.cost, scale: scale) }
+            latestStart = finishBy.map { $0 - (model.predict(cost: candidate.cost, scale: scale) + slack) }
         }
 
         let first = candidates[0]
@@ -89,7 +91,7 @@ struct BatchPlanner: Sendable {
         }
         if let full = candidates.first(where: \.full) {
             let jumpsAhead = full.head.id != first.head.id
-            if jumpsAhead, let latestStart, start + model.predict(cost: full.cost, scale: scale) > latestStart {
+            if jumpsAhead, let latestStart, start + model.predict(cost: full.cost, scale: scale) + slack > latestStart {
                 return .dispatch(first.fitted(start: start, model: model, scale: scale))
             }
             return .dispatch(full.fitted(start: start, model: model, scale: scale))

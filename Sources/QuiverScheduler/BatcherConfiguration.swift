@@ -27,6 +27,10 @@ public struct BatcherConfiguration: Sendable, Equatable {
     /// Safety margin on predicted run times when planning a dispatch: plan with
     /// `predicted × (1 + headroom)`.
     public var headroom: Double
+    /// Absolute time added to every planned run time under `slo`: a real clock's timer wakes a
+    /// little late, and a batch planned to start at the last moment must survive that. Zero for
+    /// virtual clocks; `Engine` uses 2 ms.
+    public var slack: Duration = .zero
     /// Run-time model assumed before any batch has been observed.
     public var initialModel: RunTimeModel
     /// Weight kept by past observations each time a batch is observed (0 < decay < 1);

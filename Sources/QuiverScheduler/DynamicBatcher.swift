@@ -6,7 +6,7 @@
 /// without a deadline gets `arrival + latencyTarget`. Each bucket offers one candidate batch: the
 /// longest prefix whose padded cost `rows × widest units` stays within the cap. With
 ///
-///     plan(c) = predict(c) × (1 + headroom),   predict(c) = fixed + perUnit × c
+///     plan(c) = predict(c) × (1 + headroom) + slack,   predict(c) = fixed + perUnit × c
 ///
 /// (`predict` fitted online by `RunTimePredictor`: exponentially weighted least squares over
 /// recent batches, so it follows a runner that slows down or speeds up), the candidates are laid
@@ -94,7 +94,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         self.configuration = configuration
         self.clock = clock
         planner = BatchPlanner(policy: configuration.policy, maxBatchCost: configuration.maxBatchCost,
-                               headroom: configuration.headroom)
+                               headroom: configuration.headroom, slack: configuration.slack)
         predictor = RunTimePredictor(initial: configuration.initialModel, referenceCost: configuration.maxBatchCost,
                                      decay: configuration.predictorDecay)
         cap = BatchCap(floor: configuration.minBatchCost, ceiling: configuration.maxBatchCost)
@@ -226,7 +226,9 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     }
 
     /// Fails, with `.deadlineExceeded`, every waiting request that would finish after its deadline
-    /// even if it ran alone on the next free slot.
+    /// even if it ran alone on the next free slot. Only while the device is busy: with the device
+    /// free the batcher dispatches at once, so a request that only became late because a timer
+    /// woke late (a loaded machine) still runs, and is counted in `stats.late`.
     private func shedUnreachable(_ now: SchedulerInstant) {
         let start = deviceFree(now)
         let model = predictor.model

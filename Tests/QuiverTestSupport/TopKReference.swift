@@ -63,8 +63,18 @@ public enum TopKReference {
             while j < n, expected[j - 1].score - expected[j].score <= tolerance { j += 1 }
             let got = Set(real[i..<j].map(\.row)), want = Set(expected[i..<j].map(\.row))
             if got != want {
+                // Only the last group may trade members with items just below rank k, and only
+                // near-ties: a missing row must not clearly beat a returned one, nor tie it
+                // exactly with a lower row number (the tie rule keeps the lower row).
+                let missing = want.subtracting(got), extra = got.subtracting(want)
                 let floor = expected[j - 1].score - tolerance
-                let tailOK = j == n && got.allSatisfy { (truth[$0] ?? -.infinity) >= floor }
+                var tailOK = j == n && extra.allSatisfy { (truth[$0] ?? -.infinity) >= floor }
+                for m in missing {
+                    for r in extra {
+                        let (sm, sr) = (truth[m] ?? -.infinity, truth[r] ?? -.infinity)
+                        if sm > sr + tolerance || (sm == sr && m < r) { tailOK = false }
+                    }
+                }
                 if !tailOK { return "ranks \(i)..<\(j): rows \(real[i..<j].map(\.row)), reference \(expected[i..<j].map(\.row))" }
             }
             i = j
