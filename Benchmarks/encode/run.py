@@ -15,8 +15,10 @@ Rounds are interleaved; each configuration keeps its best rate. Target: quiver c
 
 Needs: torch (CPU wheel), sentence-transformers, onnx, onnxruntime, tokenizers, numpy
 (pip install /opt/wheels/torch-*.whl sentence-transformers onnx onnxruntime).
-Usage: python3 Benchmarks/encode/run.py [--quick] [--rounds N] [--no-build] [--no-opencl]
-Writes Benchmarks/results/encode.md and encode.json.
+Usage: python3 Benchmarks/encode/run.py [--quick] [--rounds N] [--no-build] [--no-opencl] [--scratch-path DIR]
+Writes Benchmarks/results/encode.md and encode.json, with the 1-minute load average before and after
+the run: the machine is shared and other work skews every figure (the run itself adds about one per
+core, so "after" well above the core count means others were busy too).
 """
 import argparse, datetime, json, os, random, re, subprocess, sys, tempfile, time
 
@@ -141,10 +143,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-opencl", action="store_true")
+    ap.add_argument("--scratch-path", default=".build", help="SwiftPM build folder to build in and run quiver from")
     args = ap.parse_args()
+    scratch = os.path.join(ROOT, args.scratch_path)
+    load_before = os.getloadavg()[0]
     if not args.no_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "quiver"], cwd=ROOT, check=True)
-    binary = os.path.join(ROOT, ".build", "release", "quiver")
+        subprocess.run(["swift", "build", "-c", "release", "--product", "quiver", "--scratch-path", scratch], cwd=ROOT, check=True)
+    binary = os.path.join(scratch, "release", "quiver")
     loads = workloads(args.quick)
     batch = 32
     best = {}
@@ -166,10 +171,12 @@ def main():
                     best[key] = max(best.get(key, 0), rate)
             print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
 
+    load_after = os.getloadavg()[0]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     lines = [f"# all-MiniLM-L6-v2 encode throughput ({datetime.date.today()}, commit {commit})", "",
              f"{os.cpu_count()} cores; sentences/s, best of {args.rounds} interleaved rounds; batch {batch}; "
-             "texts → normalized embeddings, model load excluded. Ratio vs onnxruntime on the same workload.", "",
+             "texts → normalized embeddings, model load excluded. Ratio vs onnxruntime on the same workload. "
+             f"1-minute load average {load_before:.2f} before the run, {load_after:.2f} after (the run adds ~{os.cpu_count()}).", "",
              "| configuration | " + " | ".join(loads) + " |", "|---|" + "---:|" * len(loads)]
     configs = sorted({c for c, _ in best}, key=lambda c: -best.get((c, "fixed128"), 0))
     for c in configs:
@@ -190,7 +197,7 @@ def main():
             f.write(table + "\n")
         with open(os.path.join(ROOT, "Benchmarks", "results", "encode.json"), "w") as f:
             json.dump({"date": str(datetime.date.today()), "commit": commit, "cores": os.cpu_count(), "batch": batch,
-                       "results": [{"config": c, "workload": w, "sentences_per_s": v} for (c, w), v in best.items()]}, f, indent=2)
+                       "load_average": {"before": load_before, "after": load_after}, "results": [{"config": c, "workload": w, "sentences_per_s": v} for (c, w), v in best.items()]}, f, indent=2)
 
 
 if __name__ == "__main__":
