@@ -27,7 +27,7 @@ struct Score: ParsableCommand {
     @Option(help: "Results per query (1 ... \(TopKLists.maxK); more than the catalog holds returns every item).") var k: Int = 10
     @Option(help: "dot, cosine or l2.") var metric: Metric = .dot
     @Option(help: "JSONL of items never to return per query: {\"query\": i, \"exclude\": [items]}.") var exclude: String?
-    @Option(help: "Output file (.jsonl).") var output: String
+    @Option(help: "Output: .jsonl (one line per query), or X.npy for two arrays X.items.npy (int32 rows) and X.scores.npy.") var output: String
     @Option(help: "Score only slice I of N of the queries (0-based), e.g. 3/8.") var shard: String?
     @Option(help: "Queries per scoring step (checkpoints fall between steps).") var batchSize: Int = 2048
     @Option(help: "Seconds between checkpoints (0 = after every step).") var checkpointEvery: Double = 3
@@ -90,7 +90,7 @@ struct Merge: ParsableCommand {
         abstract: "Combine the outputs of `quiver score --shard I/N` runs into the output one run gives (byte-identical).")
 
     @Argument(help: "Shard outputs (each with its .manifest.json), in any order.") var shards: [String]
-    @Option(help: "Merged output file (.jsonl).") var output: String
+    @Option(help: "Merged output: .jsonl, or X.npy (for .npy shards; writes X.items.npy and X.scores.npy).") var output: String
     @Flag(help: "Replace an existing output.") var overwrite = false
 
     func run() throws {
