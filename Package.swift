@@ -22,6 +22,8 @@ let package = Package(
         // Transcendental activations compiled for AVX-512 and AVX2+FMA in one binary, picked at
         // run time (Swift cannot multiversion a function); -O3 even in debug builds.
         .target(name: "CVectorMath", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        // bf16 score GEMM (AVX512_BF16 vdpbf16ps) for reduced-precision catalogs; -2 where unsupported.
+        .target(name: "CScoreKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "QuiverKernels",
             path: "Kernels",
@@ -53,6 +55,11 @@ let package = Package(
             dependencies: ["QuiverRuntime", "CBLAS"],
             path: "Benchmarks/GEMMBench"
         ),
+        .executableTarget(
+            name: "ScoreKernelBench",
+            dependencies: ["CScoreKernels", "CBLAS"],
+            path: "Benchmarks/ScoreKernelBench"
+        ),
 
         .target(name: "QuiverTestSupport", dependencies: ["QuiverCore", "QuiverRuntime"], path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore"]),
@@ -64,5 +71,6 @@ let package = Package(
         .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
         .testTarget(name: "QuiverScoringTests", dependencies: ["QuiverScoring", "QuiverTestSupport"]),
         .testTarget(name: "QuiverSchedulerTests", dependencies: ["QuiverScheduler"]),
+        .testTarget(name: "CScoreKernelsTests", dependencies: ["CScoreKernels"]),
     ]
 )
