@@ -37,7 +37,7 @@ let package = Package(
             ]
         ),
         .target(name: "QuiverCore"),
-        .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS", "CVectorMath"]),
+        .target(name: "QuiverCPU", dependencies: ["QuiverCore", "CBLAS", "CVectorMath", "CScoreKernels"]),
         .target(name: "QuiverOpenCL", dependencies: ["QuiverCore", "COpenCL", "QuiverKernels"]),
         .target(name: "QuiverText"),
         .target(name: "QuiverModels", dependencies: ["QuiverCore"]),

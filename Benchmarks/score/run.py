@@ -9,8 +9,11 @@ Every peer is timed as a whole job in its own process, from files on disk to res
   faiss    np.load (mmap) + IndexFlatIP.add + search + np.save of ids and scores, faiss.omp threads
            = cores; run with OPENBLAS_CORETYPE unset-by-us (machine default) and =SkylakeX, best kept
   numpy    np.load + blocked q @ c.T + argpartition/argsort per block + np.save
-Rounds are interleaved; each peer keeps its best time. quiver's results are checked against faiss's
-(identical ids where scores are not near-tied).
+  quiver f16 / int8   the same job on a catalog converted once by `quiver catalog convert` (timed
+           separately, like building an index), with `--rescore` the f32 original: a bf16 shortlist
+           (CPUs with AVX512_BF16), rescored exactly in f32 and certified, so results stay exact
+Rounds are interleaved; each peer keeps its best time. Every quiver run's results are checked against
+faiss's (identical ids where scores are not near-tied) and recall@k against faiss is reported.
 
 Needs: numpy, faiss-cpu (pip install faiss-cpu numpy). Usage:
   python3 Benchmarks/score/run.py [--items N] [--queries Q] [--dim D] [--k K] [--rounds R] [--no-build]
@@ -83,38 +86,56 @@ def main():
     cores = os.cpu_count()
     base_env = dict(os.environ, OMP_NUM_THREADS=str(cores))
     skx_env = dict(base_env, OPENBLAS_CORETYPE="SkylakeX")
+    convert_seconds = {}
+    for precision in ("f16", "int8"):
+        convert_seconds[precision], _ = timed([quiver, "catalog", "convert", "--input", cat_path, "--to", precision, "--output",
+                                               os.path.join(tmp, f"catalog.{precision}.safetensors"), "--overwrite"], base_env)
+
+    def quiver_job(name, catalog, extra=()):
+        return lambda: timed([quiver, "score", "--catalog", catalog, "--queries", q_path, "--k", str(args.k), *extra,
+                              "--output", os.path.join(tmp, f"{name}.jsonl"), "--overwrite", "--backend", "cpu"], base_env)
+
     peers = {
-        "quiver": lambda: timed([quiver, "score", "--catalog", cat_path, "--queries", q_path, "--k", str(args.k),
-                                 "--output", os.path.join(tmp, "quiver.jsonl"), "--overwrite", "--backend", "cpu"], base_env),
+        "quiver": quiver_job("quiver", cat_path),
+        "quiver f16 + exact rescoring": quiver_job("quiver-f16", os.path.join(tmp, "catalog.f16.safetensors"), ("--rescore", cat_path)),
+        "quiver int8 + exact rescoring": quiver_job("quiver-int8", os.path.join(tmp, "catalog.int8.safetensors"), ("--rescore", cat_path)),
         "faiss (machine OpenBLAS core)": lambda: timed([sys.executable, "-c", FAISS_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "faiss")], base_env),
         "faiss (OPENBLAS_CORETYPE=SkylakeX)": lambda: timed([sys.executable, "-c", FAISS_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "faiss")], skx_env),
     }
     if not args.no_numpy:
         peers["numpy (matmul + argpartition)"] = lambda: timed([sys.executable, "-c", NUMPY_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "numpy")], skx_env)
     best = {name: float("inf") for name in peers}
-    quiver_log = ""
+    logs = {}
     for r in range(args.rounds):
         for name, run in peers.items():
             t, err = run()
             best[name] = min(best[name], t)
-            if name == "quiver": quiver_log = err.strip().splitlines()[-1]
+            if name.startswith("quiver"): logs[name] = err.strip().splitlines()[-1]
             print(f"round {r + 1} {name}: {t:.3f} s", flush=True)
+    quiver_log = logs["quiver"]
 
     # Agreement: quiver's ids vs faiss's, per query, allowing swaps only among near-tied scores.
     faiss_ids = np.load(os.path.join(tmp, "faiss.ids.npy")); faiss_scores = np.load(os.path.join(tmp, "faiss.scores.npy"))
-    same, checked = 0, 0
-    with open(os.path.join(tmp, "quiver.jsonl")) as f:
-        for i, line in enumerate(f):
-            obj = json.loads(line)
-            checked += 1
-            ours = obj["items"]; theirs = faiss_ids[i].tolist()
-            if ours == theirs:
-                same += 1
-            else:
-                # Different order/members is fine only where faiss's scores tie within float error.
-                d = [j for j in range(len(ours)) if ours[j] != theirs[j]]
-                gap = max(abs(faiss_scores[i][j] - obj["scores"][j]) for j in d)
-                if gap < 1e-4 * max(1.0, abs(faiss_scores[i][0])): same += 1
+
+    def agreement(name):
+        same, checked, hits = 0, 0, 0
+        with open(os.path.join(tmp, f"{name}.jsonl")) as f:
+            for i, line in enumerate(f):
+                obj = json.loads(line)
+                checked += 1
+                ours = obj["items"]; theirs = faiss_ids[i].tolist()
+                hits += len(set(ours) & set(theirs))
+                if ours == theirs:
+                    same += 1
+                else:
+                    # Different order/members is fine only where faiss's scores tie within float error.
+                    d = [j for j in range(len(ours)) if ours[j] != theirs[j]]
+                    gap = max(abs(faiss_scores[i][j] - obj["scores"][j]) for j in d)
+                    if gap < 1e-4 * max(1.0, abs(faiss_scores[i][0])): same += 1
+        return same, checked, hits / (checked * args.k)
+
+    agree = {name: agreement(name) for name in ("quiver", "quiver-f16", "quiver-int8")}
+    same, checked, _ = agree["quiver"]
     faiss_best = min(v for n, v in best.items() if n.startswith("faiss"))
     work = args.items * args.queries
     result = {
@@ -123,8 +144,11 @@ def main():
         "cores": cores,
         "seconds": best,
         "quiver_vs_best_faiss": faiss_best / best["quiver"],
-        "agreement_with_faiss": f"{same}/{checked} queries",
-        "quiver_summary": quiver_log,
+        "f16_vs_best_faiss": faiss_best / best["quiver f16 + exact rescoring"],
+        "int8_vs_best_faiss": faiss_best / best["quiver int8 + exact rescoring"],
+        "agreement_with_faiss": {name: f"{a[0]}/{a[1]} queries, recall@{args.k} {a[2]:.5f}" for name, a in agree.items()},
+        "convert_seconds": convert_seconds,
+        "quiver_summaries": logs,
     }
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "score.json"), "w") as f:
@@ -135,9 +159,13 @@ def main():
              "| peer | seconds | item·queries/s | quiver speed-up |", "|---|---|---|---|"]
     for name, t in best.items():
         lines.append(f"| {name} | {t:.3f} | {work / t:.3e} | {t / best['quiver']:.2f}x |")
-    lines += ["", f"quiver vs best faiss: **{result['quiver_vs_best_faiss']:.3f}x**; "
-              f"results identical to faiss (up to near-ties) for {result['agreement_with_faiss']}.", "",
-              f"quiver's own summary: `{quiver_log}`", "", "Regenerate: `python3 Benchmarks/score/run.py`."]
+    lines += ["", f"quiver vs best faiss: fp32 **{result['quiver_vs_best_faiss']:.3f}x**, "
+              f"f16 + rescoring **{result['f16_vs_best_faiss']:.3f}x**, int8 + rescoring **{result['int8_vs_best_faiss']:.3f}x** "
+              f"(one-time conversion: f16 {convert_seconds['f16']:.1f} s, int8 {convert_seconds['int8']:.1f} s).", "",
+              "Agreement with faiss (identical ids up to near-ties; recall against faiss's ids):", ""]
+    lines += [f"- {name}: {text}" for name, text in result["agreement_with_faiss"].items()]
+    lines += ["", "quiver's own summaries:", ""] + [f"- `{v}`" for v in logs.values()]
+    lines += ["", "Regenerate: `python3 Benchmarks/score/run.py`."]
     with open(os.path.join(args.out, "score.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

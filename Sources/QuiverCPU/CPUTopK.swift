@@ -1,4 +1,5 @@
 import CBLAS
+import CScoreKernels
 import QuiverCore
 
 extension CPUBackend {
@@ -13,6 +14,29 @@ extension CPUBackend {
     /// OpenBLAS uses them all for the product. See `ComputeBackend.similarityTopK`.
     public func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
                                firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
+        try topK(queries, tile, rowScale, rowBias, firstRow, exclusions, top, approximate: false)
+    }
+
+    /// Queries per call from which the bf16 path pays for packing each catalog block (measured
+    /// in Benchmarks/ScoreKernelBench: 1.3× sgemm at 64 queries, 1.9× at 1024).
+    static let bf16MinimumQueries = 64
+
+    /// With AVX512_BF16 and at least `bf16MinimumQueries` queries, scores come from the bf16 kernel
+    /// (CScoreKernels: queries and items rounded to bf16, f32 sums, ~1.9× sgemm's throughput);
+    /// otherwise this is `similarityTopK`.
+    public func approximateSimilarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
+                                          firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
+        try topK(queries, tile, rowScale, rowBias, firstRow, exclusions, top, approximate: qsk_bf16_supported() != 0)
+    }
+
+    /// bf16 rounding of both operands (≤ 2⁻⁹ relative each, so ≤ 2⁻⁸ with margin for the product
+    /// of the two) plus f32 accumulation over `dimension` terms.
+    public func approximateScoreError(dimension: Int) -> Float {
+        (qsk_bf16_supported() != 0 ? 0x1p-8 * 1.01 : 0) + Float(dimension) * 0x1p-24
+    }
+
+    private func topK(_ queries: DeviceTensor, _ tile: DeviceTensor, _ rowScale: DeviceTensor?, _ rowBias: DeviceTensor?,
+                      _ firstRow: Int, _ exclusions: RowExclusions?, _ top: TopKLists, approximate: Bool) throws {
         let op = "similarityTopK"
         let size = try OpChecks.similarityTopK(queries: queries, tile: tile, rowScale: rowScale, rowBias: rowBias,
                                                firstRow: firstRow, exclusions: exclusions, top: top)
@@ -27,8 +51,10 @@ extension CPUBackend {
         let itemBlock = min(t, Self.itemsPerBlock)
         let block = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * itemBlock)
         defer { block.deallocate() }
-        let widened = tt.dtype == .f32 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: itemBlock * d)
+        let bf16 = approximate && q >= Self.bf16MinimumQueries && d > 0
+        let widened = tt.dtype == .f32 || bf16 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: itemBlock * d)
         defer { widened?.deallocate() }
+        let packed = bf16 ? BF16Panels(queries: tq.floats, q: q, d: d, itemBlock: itemBlock, threads: threads) : nil
 
         forEachQuery(q, k, topScores, topRows) { $0.open() }
         defer { forEachQuery(q, k, topScores, topRows) { $0.close() } }
@@ -36,16 +62,18 @@ extension CPUBackend {
         BLASThreads.shared.prepareForGemm(threads: threads)
         for i0 in stride(from: 0, to: t, by: itemBlock) {
             let n = min(itemBlock, t - i0)
-            let items: UnsafePointer<Float>
-            if let widened {
+            var items = UnsafePointer(tt.floats + i0 * d)
+            if let packed {
+                packed.packItems(tt, rows: i0..<(i0 + n), parallel: parallel)
+            } else if let widened {
                 widen(tt, rows: i0..<(i0 + n), columns: d, into: widened)
                 items = UnsafePointer(widened)
-            } else {
-                items = UnsafePointer(tt.floats + i0 * d)
             }
             for q0 in stride(from: 0, to: q, by: queryBlock) {
                 let m = min(queryBlock, q - q0)
-                if d == 0 {
+                if let packed {
+                    packed.scores(queries: q0..<(q0 + m), items: n, into: block, parallel: parallel)
+                } else if d == 0 {
                     block.update(repeating: 0, count: m * n)
                 } else {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(d), 1,

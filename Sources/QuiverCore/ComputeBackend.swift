@@ -138,6 +138,17 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
                         firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws
 
+    /// `similarityTopK` for shortlists that an exact rescoring will correct: the backend may
+    /// compute the dot products in reduced precision (CPU: bf16 inputs, f32 sums), each within
+    /// `approximateScoreError · ‖q‖ · ‖tile[t]‖` of the exact `queries[q] · tile[t]` (before
+    /// rowScale/rowBias apply). Same arguments and list semantics otherwise.
+    func approximateSimilarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
+                                   firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws
+
+    /// The relative error bound of `approximateSimilarityTopK` for `dimension`-long vectors
+    /// (0 for a backend whose approximate op is the exact one).
+    func approximateScoreError(dimension: Int) -> Float
+
     /// A tensor that shares `host`'s memory when this backend computes in host memory (CPU), so a
     /// memory-mapped catalog tile is used in place; nil when the backend needs an `upload`.
     /// The caller keeps `host`'s storage alive and unchanged while the view is in use.
@@ -203,6 +214,18 @@ public struct RowExclusions: Sendable {
             offsets: try backend.tensor(try Tensor(shape: Shape([offsets.count]), int32s: offsets)),
             rows: try backend.tensor(try Tensor(shape: Shape([rows.count]), int32s: rows)))
     }
+}
+
+extension ComputeBackend {
+    /// Default: the exact op.
+    public func approximateSimilarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
+                                          firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
+        try similarityTopK(queries: queries, tile: tile, rowScale: rowScale, rowBias: rowBias, firstRow: firstRow,
+                           exclusions: exclusions, top: top)
+    }
+
+    /// Default: exact, so only the f32 accumulation's rounding (D · 2⁻²⁴).
+    public func approximateScoreError(dimension: Int) -> Float { Float(dimension) * 0x1p-24 }
 }
 
 extension ComputeBackend {

@@ -23,8 +23,9 @@ struct Rescorer {
     init(original: Catalog, metric: Metric, norms: [Float], storageError: [Float], arithmetic: Float) {
         (self.original, self.metric, self.norms) = (original, metric, norms)
         var worst: Float = 0
-        // The f32 rescoring rounds too (≤ D·ε·‖q‖‖x‖ for a D-term dot product): counted with
-        // the approximate arithmetic, so the certificate holds for the computed exact scores.
+        // The f32 rescoring rounds too (≤ D·2⁻²⁴·‖q‖‖x‖ for a D-term dot product; counted as
+        // D·2⁻²³ for margin) on top of the approximate arithmetic, so the certificate holds for
+        // the computed exact scores.
         let relative = arithmetic + Float(original.dimension) * Float.ulpOfOne
         for i in norms.indices {
             let e = storageError[i] + relative * (norms[i] + storageError[i])

@@ -73,7 +73,8 @@ public final class Scorer: @unchecked Sendable {
                 throw QuiverError.io(path: catalog.path, detail: "no 'norm'/'error' tensors to bound the approximation; make it with `quiver catalog convert`")
             }
             squaredNorms = norms.map { $0 * $0 }
-            rescorer = Rescorer(original: original, metric: metric, norms: norms, storageError: errors, arithmetic: 0)
+            rescorer = Rescorer(original: original, metric: metric, norms: norms, storageError: errors,
+                                arithmetic: backend.approximateScoreError(dimension: catalog.dimension))
         } else {
             rescorer = nil
         }
@@ -123,7 +124,7 @@ public final class Scorer: @unchecked Sendable {
         var result: TopKResult
         if let rescorer {
             let m = min(catalog.rows, TopKLists.maxK, max(kk, shortlist ?? max(kk + 64, (catalog.dtype == .i8 ? 4 : 2) * kk)))
-            let approx = try ranked(prepared, k: m, exclusions: exclusions)
+            let approx = try ranked(prepared, k: m, exclusions: exclusions, approximate: true)
             let exact = rescorer.rescore(approx, queries: prepared, squaredNorms: squaredNorms, k: kk, threads: threads)
             var (rows, scores) = (exact.rows, exact.scores)
             if !exact.uncertified.isEmpty {
@@ -142,17 +143,17 @@ public final class Scorer: @unchecked Sendable {
         return metric == .l2 ? result.reportingL2(squaredNorms) : result
     }
 
-    /// Top-k with ranking scores (before the L2 transform) of prepared queries.
-    private func ranked(_ prepared: Tensor, k: Int, exclusions: [[Int32]]?) throws -> TopKResult {
+    /// Top-k with ranking scores (before the L2 transform) of prepared queries; `approximate`
+    /// lets the backend compute scores in reduced precision (a shortlist for rescoring).
+    private func ranked(_ prepared: Tensor, k: Int, exclusions: [[Int32]]?, approximate: Bool = false) throws -> TopKResult {
         let top = try TopKLists.empty(queries: prepared.shape[0], k: k, on: backend)
         guard prepared.shape[0] > 0 else { return TopKResult(k: k, rows: [], scores: []) }
         let queriesT = try backend.tensor(prepared)
         let excluded = try exclusions.map { try RowExclusions.make($0, on: backend) }
         if let resident {
-            try backend.similarityTopK(queries: queriesT, tile: resident, rowScale: itemScale, rowBias: itemBias,
-                                       firstRow: 0, exclusions: excluded, top: top)
+            try topK(queriesT, resident, itemScale, itemBias, 0, excluded, top, approximate)
         } else {
-            try streamTiles(queriesT, excluded, top)
+            try streamTiles(queriesT, excluded, top, approximate)
         }
         return TopKResult(k: k, rows: try backend.download(top.rows).int32s(), scores: try backend.download(top.scores).floats())
     }
@@ -199,7 +200,18 @@ public final class Scorer: @unchecked Sendable {
         return (out, norms)
     }
 
-    private func streamTiles(_ queries: DeviceTensor, _ excluded: RowExclusions?, _ top: TopKLists) throws {
+    private func topK(_ queries: DeviceTensor, _ tile: DeviceTensor, _ scale: DeviceTensor?, _ bias: DeviceTensor?, _ firstRow: Int,
+                      _ excluded: RowExclusions?, _ top: TopKLists, _ approximate: Bool) throws {
+        if approximate {
+            try backend.approximateSimilarityTopK(queries: queries, tile: tile, rowScale: scale, rowBias: bias,
+                                                  firstRow: firstRow, exclusions: excluded, top: top)
+        } else {
+            try backend.similarityTopK(queries: queries, tile: tile, rowScale: scale, rowBias: bias,
+                                       firstRow: firstRow, exclusions: excluded, top: top)
+        }
+    }
+
+    private func streamTiles(_ queries: DeviceTensor, _ excluded: RowExclusions?, _ top: TopKLists, _ approximate: Bool) throws {
         let scaleHost = try itemScale.map { try backend.download($0).floats() }
         let biasHost = try itemBias.map { try backend.download($0).floats() }
         for start in stride(from: 0, to: catalog.rows, by: tileRows) {
@@ -207,8 +219,7 @@ public final class Scorer: @unchecked Sendable {
             let tile = try backend.tensor(catalog.tile(range))
             let scale = try scaleHost.map { try backend.tensor(Tensor(shape: [range.count], floats: Array($0[range]))) }
             let bias = try biasHost.map { try backend.tensor(Tensor(shape: [range.count], floats: Array($0[range]))) }
-            try backend.similarityTopK(queries: queries, tile: tile, rowScale: scale, rowBias: bias,
-                                       firstRow: start, exclusions: excluded, top: top)
+            try topK(queries, tile, scale, bias, start, excluded, top, approximate)
         }
     }
 }

@@ -142,6 +142,43 @@ import QuiverTestSupport
         Self.check(got, ranking, k: k, "\(backendName)")
     }
 
+    /// The approximate op (CPU: bf16 with ≥ 64 queries): every returned score is within the
+    /// backend's stated bound of the exact dot product, and every returned row is a true top-k
+    /// candidate up to twice that bound.
+    @Test(arguments: TestBackends.names, [DType.f32, .f16, .i8])
+    func approximateScoresStayWithinTheStatedBound(backendName: String, dtype: DType) throws {
+        guard let backend = try TestBackends.backend(backendName) else { return }
+        var rng = TestSeed.rng("topk-approx-\(backendName)-\(dtype)")
+        let (q, t, d, k) = (70, 1100, 48, 15)
+        let queries = rng.floats(q * d)
+        let stored: Tensor
+        switch dtype {
+        case .f16: stored = try Tensor(shape: [t, d], halves: rng.floats(t * d))
+        case .i8: stored = try Tensor(shape: [t, d], int8s: (0..<(t * d)).map { _ in Int8.random(in: -127...127, using: &rng) })
+        default: stored = try Tensor(shape: [t, d], floats: rng.floats(t * d))
+        }
+        let top = try TopKLists.empty(queries: q, k: k, on: backend)
+        try backend.approximateSimilarityTopK(queries: backend.f32([q, d], queries), tile: backend.tensor(stored), rowScale: nil,
+                                              rowBias: nil, firstRow: 0, exclusions: nil, top: top)
+        let rows = try backend.download(top.rows).int32s(), scores = try backend.values(top.scores)
+        let items = stored.floats()
+        let ranking = TopKReference.ranking(queries: queries.doubles, items: items.doubles, d: d)
+        let epsilon = Double(backend.approximateScoreError(dimension: d))
+        #expect(epsilon < 0.01)
+        for qi in 0..<q {
+            let qNorm = (0..<d).reduce(0.0) { $0 + Double(queries[qi * d + $1] * queries[qi * d + $1]) }.squareRoot()
+            let kth = ranking[qi][k - 1].score
+            for j in 0..<k {
+                let r = Int(rows[qi * k + j])
+                let exact = (0..<d).reduce(0.0) { $0 + Double(queries[qi * d + $1]) * Double(items[r * d + $1]) }
+                let xNorm = (0..<d).reduce(0.0) { $0 + Double(items[r * d + $1] * items[r * d + $1]) }.squareRoot()
+                let bound = epsilon * qNorm * xNorm
+                #expect(abs(Double(scores[qi * k + j]) - exact) <= bound, "query \(qi) row \(r): \(scores[qi * k + j]) vs \(exact), bound \(bound) \(TestSeed.replay)")
+                #expect(exact >= kth - 2 * bound - 1e-6, "query \(qi) row \(r) scores \(exact), below the k-th \(kth) by more than the bound \(TestSeed.replay)")
+            }
+        }
+    }
+
     @Test(arguments: TestBackends.names)
     func rejectsBadArguments(backendName: String) throws {
         guard let backend = try TestBackends.backend(backendName) else { return }
