@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // OpenCL is loaded at run time (dlopen of libOpenCL.so.1), so a binary without the ICD
@@ -46,9 +47,11 @@ let package = Package(
         .target(name: "QuiverScheduler"),
         .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels",
                                                       "QuiverScoring", "QuiverScheduler"]),
+        // HTTP routes (OpenAI, TEI, search/recommend, metrics) over `Engine`.
+        .target(name: "QuiverServer", dependencies: ["QuiverRuntime", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "quiver",
-            dependencies: ["QuiverRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["QuiverRuntime", "QuiverServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "GEMMBench",
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
         .testTarget(name: "QuiverScoringTests", dependencies: ["QuiverScoring", "QuiverTestSupport"]),
         .testTarget(name: "QuiverSchedulerTests", dependencies: ["QuiverScheduler"]),
+        .testTarget(name: "QuiverServerTests", dependencies: ["QuiverServer", "QuiverTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "CScoreKernelsTests", dependencies: ["CScoreKernels"]),
     ]
 )

@@ -23,6 +23,12 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-pip
 fi
 
+# The server tests drive `quiver serve` with the official openai Python client (PyPI); without it
+# that one test is skipped.
+if ! python3 -c "import openai" >/dev/null 2>&1; then
+  python3 -m pip install -q openai || echo "warning: pip install openai failed; the openai client test will be skipped" >&2
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
   echo "error: swift is not on PATH; install Swift 6.1 or newer from swift.org and re-run" >&2
   exit 1

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+
+/// Outermost middleware: turns every thrown error into the JSON error response (so no request
+/// ends in a bare 500 or a dropped connection) and records each request's route, status and latency.
+struct ErrorAndMetricsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: ServerMetrics
+    /// Paths reported as themselves in metrics; anything else is `other` (bounded label values).
+    let routes: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        metrics.requestStarted()
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError where error.status == .notFound && !(error is APIError) {
+            response = APIError.http(.notFound, route: "\(request.method) \(request.uri.path)").response()
+        } catch {
+            response = APIError(error).response()
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let path = request.uri.path
+        metrics.requestFinished(route: routes.contains(path) ? path : "other", status: response.status.code, seconds: seconds)
+        return response
+    }
+}
+
+/// With an API key: every route but `GET /health` needs `Authorization: Bearer <key>`; else 401.
+struct BearerAuthMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let key: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/health" { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              Self.equalInConstantTime(String(header.dropFirst("Bearer ".count)), key) else {
+            throw APIError.unauthorized
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares without stopping at the first difference, so timing does not leak the key.
+    static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+}

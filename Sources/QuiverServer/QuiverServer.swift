@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import QuiverRuntime
+
+/// What every route handler shares: the served models, the limits, the metrics.
+final class ServerState: Sendable {
+    let registry: ModelRegistry
+    let configuration: ServerConfiguration
+    let metrics = ServerMetrics()
+    let embeddings: EmbeddingService
+
+    init(registry: ModelRegistry, configuration: ServerConfiguration) {
+        self.registry = registry
+        self.configuration = configuration
+        embeddings = EmbeddingService(configuration: configuration, metrics: metrics)
+    }
+}
+
+/// The HTTP server over one or more `Engine`s (`quiver serve`): OpenAI- and TEI-compatible
+/// embeddings, search and recommend over the catalog, health, info and Prometheus metrics.
+///
+/// Routes: `POST /v1/embeddings`, `GET /v1/models`, `POST /embed`, `POST /tokenize`,
+/// `POST /search`, `POST /recommend`, `GET /health`, `GET /info`, `GET /metrics`.
+public final class QuiverServer: Sendable {
+    public static let version = "0.1.0"
+    /// Paths the router serves (metrics label them by name).
+    static let routes: Set<String> = ["/v1/embeddings", "/v1/models", "/embed", "/tokenize", "/search", "/recommend",
+                                      "/health", "/info", "/metrics"]
+    /// The routes with their methods, for error messages.
+    static let routeList = "POST /v1/embeddings, GET /v1/models, POST /embed, POST /tokenize, POST /search, POST /recommend, "
+        + "GET /health, GET /info, GET /metrics"
+
+    let state: ServerState
+
+    /// - Throws: `QuiverError.invalidArgument` for no models or two with one name.
+    public init(models: [ServedModel], configuration: ServerConfiguration = ServerConfiguration()) throws {
+        state = ServerState(registry: try ModelRegistry(models), configuration: configuration)
+    }
+
+    public var models: [ServedModel] { state.registry.models }
+    public var configuration: ServerConfiguration { state.configuration }
+
+    /// The router with every route and middleware.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorAndMetricsMiddleware(metrics: state.metrics, routes: Self.routes))
+        if let key = state.configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
+        OpenAIRoutes.register(on: router, state: state)
+        TEIRoutes.register(on: router, state: state)
+        CatalogRoutes.register(on: router, state: state)
+        ServiceRoutes.register(on: router, state: state)
+        return router
+    }
+
+    /// The Hummingbird application (tests drive it with HummingbirdTesting).
+    /// `onRunning` gets the bound port once the server listens.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> Application<RouterResponder<BasicRequestContext>> {
+        Application(router: router(),
+                    configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port),
+                                         serverName: "quiver/\(Self.version)"),
+                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
+    /// flight finish, and shuts the engines down.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService()
+        await shutdown()
+    }
+
+    /// Stops every engine's batchers (queued work fails with 503).
+    public func shutdown() async {
+        for model in state.registry.models { await model.engine.shutdown() }
+    }
+}
