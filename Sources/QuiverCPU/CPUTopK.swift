@@ -91,29 +91,27 @@ extension CPUBackend {
         }
     }
 
-    /// Offers `scores[0..<count]` (rows `firstRow...`) to `heap`, 16 at a time: a block whose
-    /// scores all fall below the threshold costs one vector compare.
+    /// Offers `raw[0..<count]` (rows `firstRow...`, after scale and bias) to `heap`: a C filter
+    /// (`qsk_filter_ge`, one AVX-512 compare per 16 scores) keeps the scores that reach the heap's
+    /// threshold, in chunks of 256 so the threshold tightens as the heap fills.
     static func scan(_ raw: UnsafePointer<Float>, count: Int, firstRow: Int, scale: UnsafePointer<Float>?,
                      bias: UnsafePointer<Float>?, excluded: ExcludedRows?, into heap: TopKHeap) {
-        var j = 0
-        while j < count {
-            let width = min(16, count - j)
-            var s = SIMD16<Float>(repeating: -.infinity)
-            if width == 16 {
-                s = UnsafeRawPointer(raw + j).loadUnaligned(as: SIMD16<Float>.self)
-                if let scale { s *= UnsafeRawPointer(scale + j).loadUnaligned(as: SIMD16<Float>.self) }
-                if let bias { s += UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD16<Float>.self) }
-            } else {
-                for l in 0..<width { s[l] = raw[j + l] * (scale?[j + l] ?? 1) + (bias?[j + l] ?? 0) }
-            }
-            if any(s .>= SIMD16(repeating: heap.threshold)) {
-                for l in 0..<width where s[l] >= heap.threshold {
-                    let row = Int32(firstRow + j + l)
-                    if let excluded, excluded.contains(row) { continue }
-                    heap.offer(s[l], row)
+        let chunk = 256
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: chunk) { index in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { value in
+                var j = 0
+                while j < count {
+                    let n = min(chunk, count - j)
+                    let kept = Int(qsk_filter_ge(raw + j, scale.map { $0 + j }, bias.map { $0 + j }, Int32(n), heap.threshold,
+                                                 index.baseAddress!, value.baseAddress!))
+                    for c in 0..<kept {
+                        let row = Int32(firstRow + j) + index[c]
+                        if let excluded, excluded.contains(row) { continue }
+                        heap.offer(value[c], row)
+                    }
+                    j += n
                 }
             }
-            j += 16
         }
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import QuiverCore
+import Synchronization
 
 /// Writes a reduced-precision copy of an f32 catalog (`quiver catalog convert`), streamed in
 /// blocks of rows so memory stays bounded. Formats are described on `Catalog`.
@@ -25,6 +26,7 @@ public enum CatalogConversion {
         nonisolated(unsafe) let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         defer { norms.deallocate(); errors.deallocate(); scales.deallocate() }
         let blocks = (n + blockRows - 1) / blockRows
+        let badRow = Mutex<Int?>(nil)
         let valuesName = precision == .f16 ? "embeddings" : "rows"
         let valuesType: SafeTensors.StoredType = precision == .f16 ? .F16 : .I8
         // The values go first and fill norms/errors/scales as they stream; the vectors follow.
@@ -38,6 +40,11 @@ public enum CatalogConversion {
                     nonisolated(unsafe) let raw = raw
                     DispatchQueue.concurrentPerform(iterations: range.count) { r in
                         let x = src + r * d, row = range.lowerBound + r
+                        let limit: Float = precision == .f16 ? Float(Float16.greatestFiniteMagnitude) : .greatestFiniteMagnitude
+                        if !(0..<d).allSatisfy({ x[$0].isFinite && abs(x[$0]) <= limit }) {
+                            badRow.withLock { $0 = min($0 ?? row, row) }
+                            return
+                        }
                         var norm2: Double = 0, err2: Double = 0
                         if precision == .f16 {
                             let dst = raw.baseAddress!.assumingMemoryBound(to: Float16.self) + r * d
@@ -65,9 +72,16 @@ public enum CatalogConversion {
                         errors[row] = Float(err2.squareRoot()).nextUp
                     }
                 }
+                if let row = badRow.withLock({ $0 }) {
+                    throw QuiverError.io(path: source.path, detail: precision == .f16
+                        ? "row \(row) has NaN, infinity or a value beyond float16's ±65504; fix it or convert to int8"
+                        : "row \(row) has NaN or infinity; fix or drop that item")
+                }
                 try out.withUnsafeBytes { try emit($0) }
             }
         }
+        // The producer runs inside the write below; a bad row found there aborts the write
+        // (no output) and is reported here.
         var items = [values]
         items.append(.init(name: "norm", dtype: .F32, shape: [n]) { emit in try emit(UnsafeRawBufferPointer(norms)) })
         items.append(.init(name: "error", dtype: .F32, shape: [n]) { emit in try emit(UnsafeRawBufferPointer(errors)) })

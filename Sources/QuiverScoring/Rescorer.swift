@@ -87,8 +87,10 @@ struct Rescorer {
         var tail: Float = 0
         let full = d / 16 * 16
         for j in stride(from: 0, to: full, by: 16) {
-            acc.addProduct(UnsafeRawPointer(q + j).loadUnaligned(as: SIMD16<Float>.self),
-                           UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self))
+            // `a * b` then `+=`, not addProduct: without FMA in the baseline target, addProduct
+            // becomes a call to fmaf per lane.
+            acc += UnsafeRawPointer(q + j).loadUnaligned(as: SIMD16<Float>.self)
+                * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
         }
         for j in full..<d { tail += q[j] * x[j] }
         let dot = acc.sum() + tail

@@ -46,14 +46,14 @@ enum RowScan {
             let x = p.assumingMemoryBound(to: Float.self) + r * d
             for j in stride(from: 0, to: full, by: 16) {
                 let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
-                acc.addProduct(v, v)
+                acc += v * v
             }
             for j in full..<d { tail += x[j] * x[j] }
         case .f16:
             let x = p.assumingMemoryBound(to: Float16.self) + r * d
             for j in stride(from: 0, to: full, by: 16) {
                 let v = SIMD16<Float>(UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float16>.self))
-                acc.addProduct(v, v)
+                acc += v * v
             }
             for j in full..<d { tail += Float(x[j]) * Float(x[j]) }
         case .i8:

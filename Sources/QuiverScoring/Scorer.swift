@@ -57,11 +57,17 @@ public final class Scorer: @unchecked Sendable {
         self.threads = threads
         self.shortlist = shortlist
         let all = catalog.tile(0..<catalog.rows)
-        let scan = RowScan.scan(all, scales: catalog.scales, threads: threads)
-        if let row = scan.firstNonFinite {
-            throw QuiverError.io(path: catalog.path, detail: "row \(row)\(catalog.ids.map { " (id \($0[row]))" } ?? "") contains NaN or infinity; fix or drop that item")
+        var squaredNorms: [Float]
+        if let norms = catalog.originalNorms {
+            // Written by `CatalogConversion`, which checked every value: no second pass needed.
+            squaredNorms = norms.map { $0 * $0 }
+        } else {
+            let scan = RowScan.scan(all, scales: catalog.scales, threads: threads)
+            if let row = scan.firstNonFinite {
+                throw QuiverError.io(path: catalog.path, detail: "row \(row)\(catalog.ids.map { " (id \($0[row]))" } ?? "") contains NaN or infinity; fix or drop that item")
+            }
+            squaredNorms = scan.squaredNorms
         }
-        var squaredNorms = scan.squaredNorms
         if let original {
             guard catalog.dtype != .f32 else {
                 throw QuiverError.invalidArgument("--rescore is for reduced-precision catalogs; \(catalog.path) is already float32")
@@ -72,7 +78,6 @@ public final class Scorer: @unchecked Sendable {
             guard let norms = catalog.originalNorms, let errors = catalog.quantizationError else {
                 throw QuiverError.io(path: catalog.path, detail: "no 'norm'/'error' tensors to bound the approximation; make it with `quiver catalog convert`")
             }
-            squaredNorms = norms.map { $0 * $0 }
             rescorer = Rescorer(original: original, metric: metric, norms: norms, storageError: errors,
                                 arithmetic: backend.approximateScoreError(dimension: catalog.dimension))
         } else {

@@ -62,6 +62,22 @@ import QuiverTestSupport
         }
     }
 
+    /// Values float16 cannot hold, and NaN, are refused naming the row; nothing is written.
+    @Test func conversionRefusesValuesItCannotStore() throws {
+        var items = [Float](repeating: 0.5, count: 20 * 4)
+        items[13 * 4 + 1] = 70000
+        let original = try Catalog(path: writeCatalog(items, rows: 20, dim: 4))
+        let out = try Scratch.directory("convert-bad").appendingPathComponent("c.safetensors").path
+        let error = #expect(throws: QuiverError.self) { try CatalogConversion.convert(original, to: .f16, output: out) }
+        #expect(error?.description.contains("row 13") == true)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        try CatalogConversion.convert(original, to: .int8, output: out)   // int8 scales per row: fine
+        items[5 * 4] = .nan
+        let withNaN = try Catalog(path: writeCatalog(items, rows: 20, dim: 4))
+        let nanError = #expect(throws: QuiverError.self) { try CatalogConversion.convert(withNaN, to: .int8, output: out + "2") }
+        #expect(nanError?.description.contains("row 5") == true)
+    }
+
     @Test func rescoreNeedsTheOriginalAndBounds() throws {
         let backend = try #require(try TestBackends.backend("cpu"))
         var rng = TestSeed.rng("rescore-errors")

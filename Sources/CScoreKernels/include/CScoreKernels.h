@@ -64,6 +64,13 @@ int qsk_bf16_scores(const void *queriesPacked, int Q, const void *itemsPacked, i
 /// AVX-512 one (both produce the same bytes); 0 restores the automatic choice. Process-wide.
 void qsk_force_portable_packing(int on);
 
+/// The top-k scan's filter: writes the positions j < n (ascending) whose score
+/// raw[j] · scale[j] + bias[j] ≥ threshold to index[], and those scores to value[] (scale/bias
+/// NULL mean 1 and 0); returns how many. index and value need room for n entries. NaN scores
+/// never pass. AVX-512 where available, else portable C; same results.
+int qsk_filter_ge(const float *raw, const float *scale, const float *bias, int n, float threshold,
+                  int32_t *index, float *value);
+
 /// 1 when qsk_bf16_scores runs on this CPU (AVX-512 F/BW/VL and BF16), else 0.
 int qsk_bf16_supported(void);
 

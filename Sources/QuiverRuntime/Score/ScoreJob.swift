@@ -23,6 +23,8 @@ public final class ScoreJob {
         public var ids: String?
         /// The float32 original of a reduced catalog, for exact rescoring.
         public var rescore: String?
+        /// Shortlist size for rescoring (nil: the scorer's default).
+        public var shortlist: Int?
         public var queries: Queries
         public var queryIds: String?
         public var k: Int
@@ -125,7 +127,7 @@ public final class ScoreJob {
         let (catalog, queryIds, queryCount) = (catalog, queryIds, source.count)
         exclusions = try spec.exclude.map { try ExclusionFile(path: $0, catalog: catalog, queryIds: queryIds, queryCount: queryCount) }
         scorer = try Scorer(backend: backend, catalog: catalog, metric: spec.metric, threads: threads,
-                            rescore: try spec.rescore.map { try Catalog(path: $0) })
+                            rescore: try spec.rescore.map { try Catalog(path: $0) }, shortlist: spec.shortlist)
         loadSeconds = Date().timeIntervalSince(start)
     }
 
