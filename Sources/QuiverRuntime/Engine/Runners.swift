@@ -6,9 +6,18 @@ import QuiverScoring
 /// Text → embedding, one text per request; a batch is one padded forward pass.
 /// Cost units are the padded token count (rounded up to a multiple of 8, as batches pad to the
 /// longest row); buckets are length classes so short queries don't wait behind long documents.
+/// `prepare` packs the next batch's ids and mask while the previous batch runs.
 struct TextEmbedRunner: BatchRunner {
     typealias Request = [Int32]
     typealias Response = [Float]
+
+    /// A batch packed for the encoder: `[rows, sequence]` ids and attention mask.
+    struct Packed: Sendable {
+        var ids: [Int32]
+        var mask: [Int32]
+        var rows: Int
+        var sequence: Int
+    }
 
     let model: SentenceTransformer
     let padId: Int32
@@ -26,21 +35,25 @@ struct TextEmbedRunner: BatchRunner {
         }
     }
 
-    func run(_ batch: [[Int32]]) async throws -> [[Float]] {
-        let (model, padId) = (model, padId)
-        return try await device.run {
-            let sequence = batch.map(\.count).max() ?? 1
-            var ids = [Int32](repeating: padId, count: batch.count * sequence)
-            var mask = [Int32](repeating: 0, count: batch.count * sequence)
-            for (row, tokens) in batch.enumerated() {
-                for (t, id) in tokens.enumerated() {
-                    ids[row * sequence + t] = id
-                    mask[row * sequence + t] = 1
-                }
+    func prepare(_ batch: [[Int32]]) async throws -> Packed {
+        let sequence = batch.map(\.count).max() ?? 1
+        var packed = Packed(ids: [Int32](repeating: padId, count: batch.count * sequence),
+                            mask: [Int32](repeating: 0, count: batch.count * sequence), rows: batch.count, sequence: sequence)
+        for (row, tokens) in batch.enumerated() {
+            for (t, id) in tokens.enumerated() {
+                packed.ids[row * sequence + t] = id
+                packed.mask[row * sequence + t] = 1
             }
-            let flat = try model.embed(inputIds: ids, attentionMask: mask, batch: batch.count, sequence: sequence)
+        }
+        return packed
+    }
+
+    func run(_ batch: Packed) async throws -> [[Float]] {
+        let model = model
+        return try await device.run {
+            let flat = try model.embed(inputIds: batch.ids, attentionMask: batch.mask, batch: batch.rows, sequence: batch.sequence)
             let d = model.dimension
-            return (0..<batch.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+            return (0..<batch.rows).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
         }
     }
 }
