@@ -47,7 +47,7 @@ public final class Scorer: @unchecked Sendable {
     /// - rescore: for a reduced-precision catalog, the f32 catalog it was converted from: results
     ///   are then exact (shortlist on the reduced catalog, f32 rescoring, certificate, fallback;
     ///   see `Rescorer`). Without it a reduced catalog gives the scores of its stored values.
-    /// - shortlist: approximate candidates per query before rescoring (default: 4k for int8, 2k
+    /// - shortlist: approximate candidates per query before rescoring (default: 8k for int8, 2k
     ///   for f16, at least k + 64, at most `TopKLists.maxK`).
     public init(backend: ComputeBackend, catalog: Catalog, metric: Metric, threads: Int,
                 placement: Placement = .automatic, rescore original: Catalog? = nil, shortlist: Int? = nil) throws {
@@ -128,7 +128,7 @@ public final class Scorer: @unchecked Sendable {
         let (prepared, squaredNorms) = try prepare(queries, firstQuery: firstQuery)
         var result: TopKResult
         if let rescorer {
-            let m = min(catalog.rows, TopKLists.maxK, max(kk, shortlist ?? max(kk + 64, (catalog.dtype == .i8 ? 4 : 2) * kk)))
+            let m = min(catalog.rows, TopKLists.maxK, max(kk, shortlist ?? max(kk + 64, (catalog.dtype == .i8 ? 8 : 2) * kk)))
             let approx = try ranked(prepared, k: m, exclusions: exclusions, approximate: true)
             let exact = rescorer.rescore(approx, queries: prepared, squaredNorms: squaredNorms, k: kk, threads: threads)
             var (rows, scores) = (exact.rows, exact.scores)

@@ -18,7 +18,7 @@ struct Score: ParsableCommand {
     @Option(help: "Catalog: .npy (float32/float16 [items, dim]) or .safetensors (see `quiver catalog`).") var catalog: String
     @Option(help: "Item ids, one per line in catalog row order (default: items are named by row).") var ids: String?
     @Option(help: "For a reduced catalog (`quiver catalog convert`): its float32 original, for exact results.") var rescore: String?
-    @Option(help: "With --rescore: candidates per query taken from the reduced catalog (default 4k for int8, 2k for f16; at least k+64, at most \(TopKLists.maxK)). More candidates mean fewer queries that need a full exact pass.") var shortlist: Int?
+    @Option(help: "With --rescore: candidates per query taken from the reduced catalog (default 8k for int8, 2k for f16; at least k+64, at most \(TopKLists.maxK)). More candidates mean fewer queries that need a full exact pass.") var shortlist: Int?
     @Option(help: "Query vectors: .npy float32/float16 [queries, dim].") var queries: String?
     @Option(help: "Query texts, embedded with --model (one per line, or JSONL with --format jsonl).") var texts: String?
     @Option(help: "Model for --texts: folder, ORG/NAME in the Hugging Face cache, or cache entry.") var model: String?
