@@ -1,5 +1,6 @@
 import CBLAS
 import CScoreKernels
+import Dispatch
 import QuiverCore
 
 extension CPUBackend {
@@ -10,8 +11,10 @@ extension CPUBackend {
 
     /// Blocked sgemm, then per query a scan of the score block against the heap threshold held in
     /// a register (FAISS's `exhaustive_L2sqr_blas` / `ResultHandler` scheme). f16 and i8 tiles are
-    /// widened to f32 one block at a time. Queries are split over the threads for the scan;
-    /// OpenBLAS uses them all for the product. See `ComputeBackend.similarityTopK`.
+    /// widened to f32 one block at a time (`TopKWork`). With ≥ 128 queries per thread each thread
+    /// takes a slice of the queries through the whole tile with single-threaded sgemm; with fewer,
+    /// OpenBLAS's threads share each product and ours share the scan. See
+    /// `ComputeBackend.similarityTopK`.
     public func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
                                firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
         try topK(queries, tile, rowScale, rowBias, firstRow, exclusions, top, approximate: false)
@@ -47,49 +50,31 @@ extension CPUBackend {
         let (q, t, d, k) = (size.q, size.t, size.d, size.k)
         guard q > 0, t > 0 else { return }
 
-        let queryBlock = max(1, min(q, Self.scoreBlockFloats / Self.itemsPerBlock))
-        let itemBlock = min(t, Self.itemsPerBlock)
-        let block = UnsafeMutablePointer<Float>.allocate(capacity: queryBlock * itemBlock)
-        defer { block.deallocate() }
         let bf16 = approximate && q >= Self.bf16MinimumQueries && d > 0
-        let widened = tt.dtype == .f32 || bf16 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: itemBlock * d)
-        defer { widened?.deallocate() }
-        let packed = bf16 ? BF16Panels(queries: tq.floats, q: q, d: d, itemBlock: itemBlock, threads: threads) : nil
+        let work = TopKWork(queries: tq.floats, tile: tt, scale: scale, bias: bias, firstRow: firstRow, excluded: excluded,
+                            topScores: topScores, topRows: topRows, t: t, d: d, k: k, bf16: bf16)
 
         forEachQuery(q, k, topScores, topRows) { $0.open() }
         defer { forEachQuery(q, k, topScores, topRows) { $0.close() } }
 
-        BLASThreads.shared.prepareForGemm(threads: threads)
-        for i0 in stride(from: 0, to: t, by: itemBlock) {
-            let n = min(itemBlock, t - i0)
-            var items = UnsafePointer(tt.floats + i0 * d)
-            if let packed {
-                packed.packItems(tt, rows: i0..<(i0 + n), parallel: parallel)
-            } else if let widened {
-                widen(tt, rows: i0..<(i0 + n), columns: d, into: widened)
-                items = UnsafePointer(widened)
-            }
-            for q0 in stride(from: 0, to: q, by: queryBlock) {
-                let m = min(queryBlock, q - q0)
-                if let packed {
-                    packed.scores(queries: q0..<(q0 + m), items: n, into: block, parallel: parallel)
-                } else if d == 0 {
-                    block.update(repeating: 0, count: m * n)
-                } else {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(d), 1,
-                                tq.floats + q0 * d, Int32(d), items, Int32(d), 0, block, Int32(n))
-                }
-                parallel.forEach(m, costPerItem: n) { range in
-                    for r in range {
-                        let heap = TopKHeap(scores: topScores + (q0 + r) * k, rows: topRows + (q0 + r) * k, k: k)
-                        let skip = excluded.map { ex in ExcludedRows(offsets: ex.0, rows: ex.1, query: q0 + r) }
-                        Self.scan(block + r * n, count: n, firstRow: firstRow + i0, scale: scale.map { $0 + i0 },
-                                  bias: bias.map { $0 + i0 }, excluded: skip, into: heap)
-                    }
+        if threads > 1, q >= Self.queriesPerThreadToSplit * threads {
+            // Each thread takes a slice of the queries through the whole tile: single-threaded
+            // sgemm (or bf16 kernel) + scan of its own heaps, no hand-offs between OpenBLAS's
+            // threads and ours per block (measured ~10% of the time at 1024 queries).
+            let parts = threads
+            BLASThreads.shared.singleThreaded(restoring: threads) {
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    work.run(queries: (q * p / parts)..<(q * (p + 1) / parts), parallel: Parallel(threads: 1))
                 }
             }
+        } else {
+            BLASThreads.shared.prepareForGemm(threads: threads)
+            work.run(queries: 0..<q, parallel: parallel)
         }
     }
+
+    /// Queries per thread from which a call is split by queries across threads.
+    static let queriesPerThreadToSplit = 128
 
     /// Offers `raw[0..<count]` (rows `firstRow...`, after scale and bias) to `heap`: a C filter
     /// (`qsk_filter_ge`, one AVX-512 compare per 16 scores) keeps the scores that reach the heap's
@@ -119,21 +104,6 @@ extension CPUBackend {
                               _ body: (TopKHeap) -> Void) {
         parallel.forEach(q, costPerItem: 8 * k) { range in
             for r in range { body(TopKHeap(scores: scores + r * k, rows: rows + r * k, k: k)) }
-        }
-    }
-
-    /// Rows `rows` of an f16 or i8 tile as f32 (i8 values as they are; the row scale does the rest).
-    private func widen(_ tile: CPUTensor, rows: Range<Int>, columns d: Int, into out: UnsafeMutablePointer<Float>) {
-        let base = rows.lowerBound * d
-        parallel.forEach(rows.count, costPerItem: d) { range in
-            for r in range {
-                let (src, dst) = (base + r * d, out + r * d)
-                switch tile.dtype {
-                case .f16: for c in 0..<d { dst[c] = Float(tile.halves[src + c]) }
-                case .i8: for c in 0..<d { dst[c] = Float(tile.int8s[src + c]) }
-                default: for c in 0..<d { dst[c] = tile.floats[src + c] }
-                }
-            }
         }
     }
 }

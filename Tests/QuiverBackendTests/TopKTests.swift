@@ -56,6 +56,22 @@ import QuiverTestSupport
         Self.check(got, ranking, k: k, "\(backendName) k=\(k)")
     }
 
+    /// Enough queries for the CPU backend to split them across threads (≥ 128 per thread), with
+    /// an f16 tile and exclusions, against the brute force.
+    @Test(arguments: TestBackends.names)
+    func manyQueriesSplitAcrossThreads(backendName: String) throws {
+        guard let backend = try TestBackends.backend(backendName) else { return }
+        var rng = TestSeed.rng("topk-many-\(backendName)")
+        let (q, t, d, k) = (301, 700, 16, 12)
+        let queries = rng.floats(q * d)
+        let stored = try Tensor(shape: [t, d], halves: rng.floats(t * d))
+        let excluded: [[Int32]] = (0..<q).map { i in i % 5 == 0 ? [Int32(i % t), Int32((7 * i) % t)] : [] }
+        let got = try Self.run(backend, queries: queries, items: stored, d: d, k: k, tiles: [333, 367], excluded: excluded)
+        let ranking = TopKReference.ranking(queries: queries.doubles, items: stored.floats().doubles, d: d,
+                                            excluded: excluded.map { $0.map(Int.init) })
+        Self.check(got, ranking, k: k, "\(backendName)")
+    }
+
     /// k larger than the catalog: every item, then empty slots (row −1).
     @Test(arguments: TestBackends.names)
     func kBeyondCatalogReturnsEveryItem(backendName: String) throws {
