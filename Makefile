@@ -1,11 +1,17 @@
 # Convenience targets; each calls the script that does the work (see README).
-.PHONY: deps build demo test bench-gemm clean
+.PHONY: deps build dist dist-check demo test bench-gemm clean
 
 deps:
 	scripts/install-deps.sh
 
 build:
 	swift build -c release --product quiver
+
+dist:
+	scripts/dist.sh
+
+dist-check:
+	scripts/dist-check.sh
 
 demo:
 	scripts/demo.sh
@@ -17,4 +23,4 @@ bench-gemm:
 	python3 Benchmarks/gemm/run.py
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-dist dist
