@@ -63,7 +63,9 @@ public final class TextQueries: QuerySource {
     }
 
     public func block(_ range: Range<Int>) throws -> Tensor {
-        precondition(range.lowerBound >= position, "TextQueries reads forward only")
+        guard range.lowerBound >= position else {
+            throw QuiverError.invalidArgument("TextQueries reads forward only: block \(range) requested after query \(position)")
+        }
         while position < range.lowerBound, try input.next() != nil { position += 1 }
         let texts = try input.next(range.count)
         position += texts.count
