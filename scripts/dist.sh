@@ -20,8 +20,9 @@ mkdir -p "$scratch/static-libs"
 static_libs="$(cd "$scratch/static-libs" && pwd)"
 ln -sf "$openblas_a" "$static_libs/libopenblas.a"
 
+# QUIVER_NO_URLSESSION: FoundationNetworking (bench --url) would link libcurl; left out here.
 swift build -c release --product quiver --scratch-path "$scratch" \
-  --static-swift-stdlib \
+  --static-swift-stdlib -Xswiftc -DQUIVER_NO_URLSESSION \
   -Xlinker -L"$static_libs"
 
 mkdir -p dist

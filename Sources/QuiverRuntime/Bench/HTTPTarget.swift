@@ -1,4 +1,18 @@
 import Foundation
+#if QUIVER_NO_URLSESSION
+// The portable build (scripts/dist.sh) links Foundation statically; FoundationNetworking would pull
+// in libcurl and its TLS stack, so `quiver bench --url` is left out of it.
+public enum HTTPTarget {
+    public init(url: String, model: String?, timeout: TimeInterval = 60) throws {
+        throw QuiverError.invalidArgument("quiver bench --url is not in the portable dist build; run it from a toolchain build (swift build -c release)")
+    }
+}
+extension HTTPTarget: BenchTarget {
+    public func send(_ request: BenchRequest) async -> BenchOutcome { .failed("unavailable") }
+    public func schedulerStats() async -> [String: SchedulerStats] { [:] }
+    public func close() async {}
+}
+#else
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -78,3 +92,4 @@ public final class HTTPTarget: BenchTarget {
         return .failed("HTTP \(status): \(message)")
     }
 }
+#endif
