@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // OpenCL is loaded at run time (dlopen of libOpenCL.so.1), so a binary without the ICD
@@ -48,7 +49,8 @@ let package = Package(
         .target(name: "QuiverRuntime", dependencies: ["QuiverCore", "QuiverCPU", "QuiverOpenCL", "QuiverText", "QuiverModels",
                                                       "QuiverScoring", "QuiverScheduler"]),
         // HTTP routes (OpenAI, TEI, search/recommend, metrics) over `Engine`.
-        .target(name: "QuiverServer", dependencies: ["QuiverRuntime", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "QuiverServer", dependencies: ["QuiverRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "quiver",
             dependencies: ["QuiverRuntime", "QuiverServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]

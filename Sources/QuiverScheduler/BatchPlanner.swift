@@ -21,9 +21,12 @@ struct BatchPlanner: Sendable {
     ///   - start: earliest instant a new batch could start running (≥ now; later while the device is busy).
     ///   - cap: the `slo` cost cap (≤ `maxBatchCost`).
     ///   - model: the current run-time prediction.
+    ///   - closeNow: draining: close the policy's next batch at once instead of waiting for it to
+    ///     fill (no window delay, no last-safe-start wait).
     func decide(_ queue: PendingQueue, now: SchedulerInstant, start: SchedulerInstant, cap: Int,
-                model: RunTimeModel) -> Decision {
+                model: RunTimeModel, closeNow: Bool = false) -> Decision {
         guard let first = queue.items.first else { return .wait(until: nil) }
+        if closeNow { return .dispatch(nextBatch(queue, cap: cap)) }
         switch policy {
         case .none:
             return .dispatch([first.id])
@@ -31,6 +34,20 @@ struct BatchPlanner: Sendable {
             return window(queue, now: now, maxBatch: max(1, maxBatch), maxDelay: maxDelay)
         case .slo:
             return slo(queue, now: now, start: start, cap: cap, model: model)
+        }
+    }
+
+    /// The batch the policy would close next, closed now: `none` the first request, `window` the
+    /// first `maxBatch` within the budget, `slo` the most urgent request's bucket within `cap`.
+    private func nextBatch(_ queue: PendingQueue, cap: Int) -> [UInt64] {
+        switch policy {
+        case .none:
+            return [queue.items[0].id]
+        case let .window(maxBatch, _):
+            return Self.prefix(queue.items, limit: maxBatchCost, maxRequests: max(1, maxBatch)).prefix.map(\.id)
+        case .slo:
+            let bucket = queue.items[0].bucket
+            return Self.prefix(queue.items.filter { $0.bucket == bucket }, limit: cap, maxRequests: .max).prefix.map(\.id)
         }
     }
 

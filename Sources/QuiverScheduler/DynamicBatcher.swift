@@ -87,6 +87,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     private var timer: (deadline: SchedulerInstant, generation: UInt64, task: Task<Void, Never>)?
     private var timerGeneration: UInt64 = 0
     private var isShutDown = false
+    private var isDraining = false
 
     public init(runner: Runner, configuration: BatcherConfiguration,
                 clock: any SchedulerClock = ContinuousSchedulerClock()) {
@@ -123,6 +124,15 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     /// `submit` with a deadline `timeout` from now.
     public func submit(_ request: Request, timeout: Duration) async throws -> Response {
         try await submit(request, deadline: clock.now + timeout)
+    }
+
+    /// Stops waiting for batches to fill: from now on every queued request is dispatched as soon as
+    /// the device is free, in the policy's batches, without window delays or last-moment planning.
+    /// New requests are still admitted (and dispatched the same way). A server calls this when it
+    /// starts to shut down, so the requests it already accepted are answered promptly.
+    public func drain() {
+        isDraining = true
+        update()
     }
 
     /// Refuses new requests and fails the waiting ones with `.shutDown`; formed batches finish.
@@ -202,7 +212,8 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         shedUnreachable(now)
         var wake: SchedulerInstant?
         if next == nil, !queue.isEmpty {
-            switch planner.decide(queue, now: now, start: deviceFree(now), cap: cap.value, model: predictor.model) {
+            switch planner.decide(queue, now: now, start: deviceFree(now), cap: cap.value, model: predictor.model,
+                                  closeNow: isDraining) {
             case let .dispatch(ids):
                 form(ids)
                 shedUnreachable(now)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import QuiverRuntime
+import ServiceLifecycle
 
 /// What every route handler shares: the served models, the limits, the metrics.
 final class ServerState: Sendable {
@@ -63,14 +64,36 @@ public final class QuiverServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
-    /// flight finish, and shuts the engines down.
+    /// flight finish (the engines drain: queued work runs at once instead of waiting for fuller
+    /// batches), and shuts the engines down.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onRunning: onRunning).runService()
+        let app = application(onRunning: onRunning)
+        let serving = DrainingService(application: app) { [state] in
+            for model in state.registry.models { await model.engine.drain() }
+        }
+        try await ServiceGroup(configuration: .init(services: [serving], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                    logger: app.logger)).run()
         await shutdown()
     }
 
     /// Stops every engine's batchers (queued work fails with 503).
     public func shutdown() async {
         for model in state.registry.models { await model.engine.shutdown() }
+    }
+}
+
+/// Runs the HTTP application; when graceful shutdown begins it also starts `drain`, so requests
+/// waiting in a batching window are answered now rather than when the window would have closed.
+private struct DrainingService: Service {
+    let application: Application<RouterResponder<BasicRequestContext>>
+    let drain: @Sendable () async -> Void
+
+    func run() async throws {
+        let drain = drain
+        try await withGracefulShutdownHandler {
+            try await application.run()
+        } onGracefulShutdown: {
+            Task { await drain() }
+        }
     }
 }

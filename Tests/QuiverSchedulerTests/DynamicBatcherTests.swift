@@ -116,4 +116,22 @@ import Testing
         try await rig.drain()
         #expect(await rig.batcher.stats.batchRows == [8: 1])
     }
+
+    @Test func drainingClosesWindowsAtOnce() async throws {
+        let rig = Rig(policy: .window(maxBatch: 8, maxDelay: .seconds(600)))
+        let first = try await rig.submit(Job(id: 0))
+        let second = try await rig.submit(Job(id: 1))
+        #expect(rig.runner.records.isEmpty)
+        #expect(await rig.batcher.state.nextWakeUp == ms(600_000))
+
+        await rig.batcher.drain()
+        try await rig.settle()
+        #expect(rig.runner.records == [Record(start: ms(0), ids: [0, 1], cost: 2)], "queued work runs now")
+        let late = try await rig.submit(Job(id: 2))
+        try await rig.drain()
+        #expect(rig.runner.records.last == Record(start: ms(12), ids: [2], cost: 1), "a later arrival waits for no window")
+        #expect(try await first.value == 0)
+        #expect(try await second.value == 10)
+        #expect(try await late.value == 20)
+    }
 }

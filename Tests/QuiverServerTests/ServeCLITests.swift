@@ -36,7 +36,7 @@ import Testing
 
     static func request(_ url: URL, json: String? = nil) async throws -> (Int, Data) {
         var request = URLRequest(url: url)
-        request.timeoutInterval = 60
+        request.timeoutInterval = 300
         if let json {
             request.httpMethod = "POST"
             request.httpBody = Data(json.utf8)
@@ -60,9 +60,10 @@ import Testing
         let exe = try #require(Self.binary, "build the quiver binary first (swift build)")
         let process = Process()
         process.executableURL = exe
-        // A window of 6 s: the request below waits in the queue, in flight, when SIGTERM arrives.
+        // A window of 10 minutes: the request below waits in the queue, in flight, until SIGTERM
+        // makes the server drain (run what it queued at once) instead of waiting for the window.
         process.arguments = ["serve", "--model", ServerFixture.modelPath, "--port", "0", "--backend", "cpu",
-                             "--policy", "window", "--max-batch", "1000", "--max-delay", "6s"]
+                             "--policy", "window", "--max-batch", "1000", "--max-delay", "600s"]
         let err = Pipe()
         (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
         let log = LineReader(err)
@@ -87,6 +88,7 @@ import Testing
             return metrics.contains("quiver_queue_depth{model=\"all-MiniLM-L6-v2\"} 8")
         }
         kill(process.processIdentifier, SIGTERM)
+        // Without draining the answer would come after 600 s, past the request's 300 s timeout.
         let (status, body) = try await inFlight.value
         #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
         let parsed = try JSONSerialization.jsonObject(with: body) as? [String: Any]

@@ -211,6 +211,14 @@ public final class Engine: Sendable {
         return out
     }
 
+    /// Every batcher stops waiting for fuller batches and runs what is queued as soon as it can
+    /// (see `DynamicBatcher.drain`); call when shutdown begins, before `shutdown()`.
+    public func drain() async {
+        await text?.drain()
+        await features?.drain()
+        await searcher?.drain()
+    }
+
     /// Stops every batcher: queued requests fail with `SchedulerError.shutDown`.
     public func shutdown() async {
         await text?.shutdown()
