@@ -76,15 +76,19 @@ struct BatchPlanner: Sendable {
         return .wait(until: oldest + maxDelay)
     }
 
-    /// One candidate batch per length bucket: the bucket's service-order prefix within `cap`.
-    /// Candidates are ordered by their head's deadline and planned back to back; the backward pass
-    /// `latest[i] = min(deadline[i], latest[i+1]) − planned(cost[i])` gives the last instant the
-    /// first one may start so that every candidate still finishes by its head's deadline.
-    /// - The first candidate closes when `now ≥ latest[0]`, or when it would already finish after
-    ///   its own deadline (then cut to the largest prefix that fits).
-    /// - Otherwise a full candidate closes at once; one that is not first in line only if running it
-    ///   first still lets the first start by `latest[0]`, else the first closes early in its place.
-    /// - Otherwise wait until `latest[0]`.
+    /// Work-conserving and deadline-aware. One candidate batch per length bucket: the bucket's
+    /// service-order prefix within `cap`; candidates ordered by their head's deadline.
+    /// - Device idle (`start ≤ now`): the first candidate closes at once. Waiting for a fuller batch
+    ///   only adds latency: whatever arrives meanwhile joins the next batch, which grows with the
+    ///   load on its own.
+    /// - Device busy: the next batch closes `slack` before the device is predicted to free (so it
+    ///   is prepared by then and gathers every request that arrived during the run), earlier when
+    ///   its budget is full (a full candidate that is not first in line only if running it first
+    ///   still lets the first start in time) or when a deadline requires it: with candidates
+    ///   planned back to back, `latest[i] = min(deadline[i], latest[i+1]) − plan(cost[i])` is the
+    ///   last instant the first may start so that every head finishes in time.
+    /// A closing candidate is cut to the prefix that finishes the most requests by their own
+    /// deadlines (`Candidate.best`).
     private func slo(_ queue: PendingQueue, now: SchedulerInstant, start: SchedulerInstant, cap: Int,
                      model: RunTimeModel) -> Decision {
         let scale = 1 + headroom
@@ -94,30 +98,29 @@ struct BatchPlanner: Sendable {
             let (prefix, full) = Self.prefix(group, limit: cap, maxRequests: .max)
             return Candidate(requests: prefix, costs: Self.prefixCosts(prefix), full: full)
         }.sorted { $0.head.precedes($1.head) }
+        let plan = { (cost: Int) in model.predict(cost: cost, scale: scale) + slack }
+        let first = candidates[0]
+        if start <= now { return .dispatch(first.best(start: now, plan: plan)) }
 
         var latestStart: SchedulerInstant?
         for candidate in candidates.reversed() {
             let finishBy = [candidate.head.deadline, latestStart].compactMap { $0 }.min()
-            latestStart = finishBy.map { $0 - (model.predict(cost: candidate.cost, scale: scale) + slack) }
+            latestStart = finishBy.map { $0 - plan(candidate.cost) }
         }
-
-        let first = candidates[0]
-        let firstIsDue = latestStart.map { $0 <= now } ?? false
-        if firstIsDue || first.finishes(start: start, model: model, scale: scale) == false {
-            return .dispatch(first.fitted(start: start, model: model, scale: scale))
-        }
+        let closeBy = [start - slack, latestStart].compactMap { $0 }.min()!
+        if closeBy <= now { return .dispatch(first.best(start: start, plan: plan)) }
         if let full = candidates.first(where: \.full) {
-            let jumpsAhead = full.head.id != first.head.id
-            if jumpsAhead, let latestStart, start + model.predict(cost: full.cost, scale: scale) + slack > latestStart {
-                return .dispatch(first.fitted(start: start, model: model, scale: scale))
+            if full.head.id != first.head.id, let latestStart, start + plan(full.cost) > latestStart {
+                return .dispatch(first.best(start: start, plan: plan))
             }
-            return .dispatch(full.fitted(start: start, model: model, scale: scale))
+            return .dispatch(full.best(start: start, plan: plan))
         }
-        return .wait(until: latestStart)
+        return .wait(until: closeBy)
     }
 
     /// A batch the `slo` policy could close: a bucket's prefix and the padded cost of each sub-prefix.
     private struct Candidate {
+        /// In service order: deadlines ascending, requests without one last.
         var requests: [PendingRequest]
         /// costs[k]: padded cost of the first k + 1 requests.
         var costs: [Int]
@@ -126,19 +129,20 @@ struct BatchPlanner: Sendable {
         var head: PendingRequest { requests[0] }
         var cost: Int { costs[costs.count - 1] }
 
-        /// Whether the whole candidate, started at `start`, finishes by its head's deadline (nil: no deadline).
-        func finishes(start: SchedulerInstant, model: RunTimeModel, scale: Double) -> Bool? {
-            head.deadline.map { start + model.predict(cost: cost, scale: scale) <= $0 }
-        }
-
-        /// Ids of the largest prefix that, started at `start`, finishes by the head's deadline
-        /// (at least the head).
-        func fitted(start: SchedulerInstant, model: RunTimeModel, scale: Double) -> [UInt64] {
-            var count = requests.count
-            if let deadline = head.deadline {
-                while count > 1 && start + model.predict(cost: costs[count - 1], scale: scale) > deadline { count -= 1 }
+        /// Ids of the prefix that, started at `start` and finishing `plan(cost)` later, has the most
+        /// requests done by their own deadlines; among equals the shortest (a request that would
+        /// only be late in this batch may still make the next one, and it makes this one no
+        /// longer). If none would be on time, the whole candidate (serve the backlog in bulk).
+        func best(start: SchedulerInstant, plan: (Int) -> Duration) -> [UInt64] {
+            var bestCount = 0, bestLength = requests.count
+            var late = 0  // requests of the prefix whose deadline is before its finish
+            for length in 1...requests.count {
+                let finish = start + plan(costs[length - 1])
+                while late < length, let deadline = requests[late].deadline, deadline < finish { late += 1 }
+                let onTime = length - late
+                if onTime > bestCount { (bestCount, bestLength) = (onTime, length) }
             }
-            return requests.prefix(count).map(\.id)
+            return requests.prefix(bestLength).map(\.id)
         }
     }
 

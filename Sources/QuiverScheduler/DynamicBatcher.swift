@@ -4,28 +4,27 @@
 /// ## The `slo` policy
 /// Requests wait in earliest-deadline-first order, grouped by length bucket. A request submitted
 /// without a deadline gets `arrival + latencyTarget`. Each bucket offers one candidate batch: the
-/// longest prefix whose padded cost `rows × widest units` stays within the cap. With
+/// longest prefix whose padded cost `rows × widest units` stays within the cap. The policy is
+/// work-conserving: the device never idles while requests wait.
+/// - Device idle: the most urgent candidate closes at once. Under light load batches are small and
+///   latency is one run; as load grows, more requests arrive during each run and the next batch
+///   grows with them, so batch size follows the load without a window to tune.
+/// - Device busy: the next batch is formed `slack` before the running one is predicted to end
+///   (it is prepared by then, and includes everything that arrived during the run), or earlier
+///   when its budget is full or a deadline requires it. With
 ///
-///     plan(c) = predict(c) × (1 + headroom) + slack,   predict(c) = fixed + perUnit × c
+///       plan(c) = predict(c) × (1 + headroom) + slack,   predict(c) = fixed + perUnit × c
 ///
-/// (`predict` fitted online by `RunTimePredictor`: exponentially weighted least squares over
-/// recent batches, so it follows a runner that slows down or speeds up), the candidates are laid
-/// out back to back by head deadline and planned backwards:
+///   (`predict` fitted online by `RunTimePredictor`: exponentially weighted least squares over
+///   recent batches, so it follows a runner that slows down or speeds up), the candidates are laid
+///   out back to back by head deadline and planned backwards,
 ///
-///     latest[i] = min(deadline(head i), latest[i + 1]) − plan(cost i)
+///       latest[i] = min(deadline(head i), latest[i + 1]) − plan(cost i),
 ///
-/// `latest[0]` is the last instant the most urgent batch may start so that it, and every bucket
-/// behind it, still finishes by its head's deadline. With one bucket this is simply
-/// `deadline(oldest) − plan(cost(B))`. A batch is closed when
-/// - `now ≥ latest[0]`: waiting any longer would make a head miss its deadline (the first
-///   candidate closes), or
-/// - `max(now, deviceFree) + plan(cost) > deadline(head)`: it is already late, so it is cut to the
-///   largest prefix that still fits and closes at once, or
-/// - its budget is full (the next request would not fit under the cap); it closes at once unless
-///   that would push the most urgent candidate past `latest[0]`, which then closes instead.
-/// Otherwise the batcher sleeps until `latest[0]`, re-deciding whenever a request arrives. The cap
-/// backs off to 3/4 whenever a batch finishes after one of its deadlines and recovers by 1/16 of
-/// `maxBatchCost` per on-time batch (`BatchCap`).
+///   and the first must close by `latest[0]`.
+/// - A closing batch is cut to the prefix that finishes the most requests by their own deadlines.
+/// The cap backs off to 3/4 whenever a batch finishes after one of its deadlines and recovers by
+/// 1/16 of `maxBatchCost` per on-time batch (`BatchCap`).
 ///
 /// ## Every policy
 /// - Pipeline depth 1: while one batch runs, the next one may be formed and prepared; nothing
@@ -33,7 +32,9 @@
 /// - Overload: at most `queueCapacity` requests wait; beyond that `submit` throws
 ///   `SchedulerError.overloaded` at once. A request that is predicted to finish after its deadline
 ///   even if run alone on the next free device slot throws `.deadlineExceeded`, at admission or
-///   the moment that becomes true while it waits. Nothing waits forever.
+///   the moment that becomes true while it waits. Nothing waits forever. (Exception: when the
+///   device has been idle for a latency target, one such request runs as a probe, so a prediction
+///   left pessimistic by a past slowdown gets corrected.)
 /// - Cancelling the calling task removes a waiting request before it runs; `submit` throws
 ///   `CancellationError` at once. A request already in a formed batch still occupies its row
 ///   (a batch whose requests are all cancelled is not run).
@@ -88,12 +89,17 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     private var timerGeneration: UInt64 = 0
     private var isShutDown = false
     private var isDraining = false
+    /// A request admitted although predicted to miss (see `isProbe`); never shed.
+    private var probeID: UInt64?
+    /// When the last batch finished (creation time before the first).
+    private var lastRunEnd: SchedulerInstant
 
     public init(runner: Runner, configuration: BatcherConfiguration,
                 clock: any SchedulerClock = ContinuousSchedulerClock()) {
         self.runner = runner
         self.configuration = configuration
         self.clock = clock
+        lastRunEnd = clock.now
         planner = BatchPlanner(policy: configuration.policy, maxBatchCost: configuration.maxBatchCost,
                                headroom: configuration.headroom, slack: configuration.slack)
         predictor = RunTimePredictor(initial: configuration.initialModel, referenceCost: configuration.maxBatchCost,
@@ -177,14 +183,24 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         let pending = PendingRequest(id: id, arrival: now, deadline: effectiveDeadline, rows: max(1, runner.rows(of: request)),
                                      units: max(1, runner.units(of: request)), bucket: runner.bucket(of: request))
         if let miss = planner.predictedMiss(pending, start: deviceFree(now), model: predictor.model), let effectiveDeadline {
-            statistics.rejectedDeadline += 1
-            return continuation.resume(throwing: SchedulerError.deadlineExceeded(
-                deadline: effectiveDeadline, predictedCompletion: miss))
+            guard isProbe(now) else {
+                statistics.rejectedDeadline += 1
+                return continuation.resume(throwing: SchedulerError.deadlineExceeded(
+                    deadline: effectiveDeadline, predictedCompletion: miss))
+            }
+            probeID = id
         }
         statistics.admitted += 1
         queue.insert(pending)
         entries[id] = Entry(pending: pending, request: request, continuation: continuation)
         update()
+    }
+
+    /// Whether a request predicted to miss is admitted anyway, to re-measure the device: it is idle
+    /// and nothing has run for a latency target. Without probes a prediction left high by a
+    /// slowdown that has passed would refuse every request forever, and nothing would correct it.
+    private func isProbe(_ now: SchedulerInstant) -> Bool {
+        running == nil && next == nil && now - lastRunEnd >= configuration.latencyTarget
     }
 
     private func cancel(_ id: UInt64) {
@@ -221,7 +237,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
                 wake = until
             }
         }
-        for pending in queue.items {
+        for pending in queue.items where pending.id != probeID {
             guard let miss = planner.missInstant(pending, model: predictor.model) else { continue }
             wake = min(wake ?? miss, miss)
         }
@@ -236,15 +252,13 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         return free
     }
 
-    /// Fails, with `.deadlineExceeded`, every waiting request that would finish after its deadline
-    /// even if it ran alone on the next free slot. Only while the device is busy: with the device
-    /// free the batcher dispatches at once, so a request that only became late because a timer
-    /// woke late (a loaded machine) still runs, and is counted in `stats.late`.
+    /// Fails, with `.deadlineExceeded`, every waiting request (but the probe) that would finish
+    /// after its deadline even if it ran alone on the next free slot.
     private func shedUnreachable(_ now: SchedulerInstant) {
         let start = deviceFree(now)
         let model = predictor.model
         var misses: [UInt64: SchedulerError] = [:]
-        for pending in queue.items {
+        for pending in queue.items where pending.id != probeID {
             guard let miss = planner.predictedMiss(pending, start: start, model: model),
                   let deadline = pending.deadline else { continue }
             misses[pending.id] = .deadlineExceeded(deadline: deadline, predictedCompletion: miss)
@@ -340,6 +354,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         guard let batch = running, batch.id == batchID, let start = batch.start else { return }
         running = nil
         let now = clock.now
+        lastRunEnd = now
         switch result {
         case let .success(responses) where responses.count == batch.requestIDs.count:
             predictor.observe(cost: batch.cost, runTime: now - start)

@@ -20,15 +20,16 @@ import Testing
         #expect(rig.clock.now == .zero)
     }
 
-    @Test func admissionAccountsForTheBatchAlreadyRunning() async throws {
+    @Test func admissionAccountsForTheBatchesAhead() async throws {
         let rig = Rig(latencyTarget: .milliseconds(100), maxBatchCost: 4)
-        for id in 0..<4 { _ = try await rig.submit(Job(id: id)) }  // runs 0…14 ms
-        let tooLate = try await rig.submit(Job(id: 4), deadline: ms(20))
-        #expect(await thrownError(tooLate) as? SchedulerError == .deadlineExceeded(deadline: ms(20), predictedCompletion: ms(25)))
-        let justInTime = try await rig.submit(Job(id: 5), deadline: ms(26))
+        // Job 0 runs 0…11 ms; jobs 1–4 fill the next batch (14 ms): the device is booked until 25 ms.
+        for id in 0..<5 { _ = try await rig.submit(Job(id: id)) }
+        let tooLate = try await rig.submit(Job(id: 5), deadline: ms(30))
+        #expect(await thrownError(tooLate) as? SchedulerError == .deadlineExceeded(deadline: ms(30), predictedCompletion: ms(36)))
+        let justInTime = try await rig.submit(Job(id: 6), deadline: ms(36))
         try await rig.drain()
-        #expect(try await justInTime.value == 50)
-        #expect(rig.runner.records.last == Record(start: ms(15), ids: [5], cost: 1))
+        #expect(try await justInTime.value == 60)
+        #expect(rig.runner.records.last == Record(start: ms(25), ids: [6], cost: 1))
         #expect(await rig.batcher.stats.late == 0)
     }
 
@@ -49,13 +50,14 @@ import Testing
 
     @Test func aFullQueueRejectsAtOnce() async throws {
         let rig = Rig(latencyTarget: .seconds(1), queueCapacity: 2)
+        _ = try await rig.submit(Job(id: 0))  // running, not waiting
         let first = try await rig.submit(Job(id: 1))
         let second = try await rig.submit(Job(id: 2))
         let third = try await rig.submit(Job(id: 3))
         #expect(await thrownError(third) as? SchedulerError == .overloaded(queued: 2, capacity: 2))
         #expect(rig.clock.now == .zero, "the rejection did not wait for time to pass")
         let stats = await rig.batcher.stats
-        #expect(stats.rejectedOverload == 1 && stats.admitted == 2)
+        #expect(stats.rejectedOverload == 1 && stats.admitted == 3)
 
         try await rig.drain()
         #expect(try await first.value == 10)
@@ -64,6 +66,7 @@ import Testing
 
     @Test func aCancelledWaitingRequestIsDroppedBeforeItRuns() async throws {
         let rig = Rig(latencyTarget: .milliseconds(100))
+        _ = try await rig.submit(Job(id: 0))  // occupies the device
         let keep1 = try await rig.submit(Job(id: 1))
         let cancelled = try await rig.submit(Job(id: 2))
         let keep3 = try await rig.submit(Job(id: 3))
@@ -73,7 +76,7 @@ import Testing
         #expect(await rig.batcher.state.queued == 2)
 
         try await rig.drain()
-        #expect(rig.runner.records.map(\.ids) == [[1, 3]])
+        #expect(rig.runner.records.map(\.ids) == [[0], [1, 3]])
         #expect(try await keep1.value == 10)
         #expect(try await keep3.value == 30)
     }
@@ -119,21 +122,23 @@ import Testing
     @Test func aShortAnswerFromTheRunnerIsAnError() async throws {
         let rig = Rig(maxBatchCost: 2)
         rig.runner.dropLastResponse()
+        let alone = try await rig.submit(Job(id: 9))  // runs at once
         let a = try await rig.submit(Job(id: 0))
         _ = try await rig.submit(Job(id: 1))
         try await rig.drain()
+        #expect(await thrownError(alone) as? SchedulerError == .responseCountMismatch(expected: 1, got: 0))
         #expect(await thrownError(a) as? SchedulerError == .responseCountMismatch(expected: 2, got: 1))
     }
 
     @Test func shutdownFailsWaitingRequestsAndRefusesNewOnes() async throws {
         let rig = Rig(latencyTarget: .milliseconds(100), maxBatchCost: 2)
-        let running = [try await rig.submit(Job(id: 0)), try await rig.submit(Job(id: 1))]
-        let waiting = try await rig.submit(Job(id: 2))
+        // Job 0 runs, jobs 1 and 2 fill the next batch, job 3 waits.
+        let formed = [try await rig.submit(Job(id: 0)), try await rig.submit(Job(id: 1)), try await rig.submit(Job(id: 2))]
+        let waiting = try await rig.submit(Job(id: 3))
         await rig.batcher.shutdown()
         #expect(await thrownError(waiting) as? SchedulerError == .shutDown)
-        await #expect(throws: SchedulerError.shutDown) { try await rig.batcher.submit(Job(id: 3)) }
+        await #expect(throws: SchedulerError.shutDown) { try await rig.batcher.submit(Job(id: 4)) }
         try await rig.drain()
-        #expect(try await running[0].value == 0)
-        #expect(try await running[1].value == 10)
+        for (id, task) in formed.enumerated() { #expect(try await task.value == id * 10) }
     }
 }

@@ -24,23 +24,39 @@ import Testing
         #expect(q.items.map(\.id) == [2, 4, 1, 3])
     }
 
-    @Test func sloWaitsUntilTheLastStartThatMeetsTheDeadline() {
-        // One request, deadline 50 ms, predicted 11 ms alone: latest start 39 ms.
-        let one = queue(request(1))
-        #expect(slo().decide(one, now: ms(0), start: ms(0), cap: 64, model: model) == .wait(until: ms(39)))
-        // A second request grows the batch to 12 ms: the same head must now start by 38 ms.
+    @Test func sloDispatchesAtOnceOnAnIdleDevice() {
+        #expect(slo().decide(queue(request(1)), now: ms(0), start: ms(0), cap: 64, model: model) == .dispatch([1]))
         let two = queue(request(1), request(2, at: 5, deadline: 55))
-        #expect(slo().decide(two, now: ms(5), start: ms(5), cap: 64, model: model) == .wait(until: ms(38)))
-        #expect(slo().decide(two, now: ms(38), start: ms(38), cap: 64, model: model) == .dispatch([1, 2]))
-        // Headroom plans with 12 ms × 1.5 = 18 ms.
-        #expect(slo(headroom: 0.5).decide(two, now: ms(5), start: ms(5), cap: 64, model: model) == .wait(until: ms(32)))
+        #expect(slo().decide(two, now: ms(5), start: ms(5), cap: 64, model: model) == .dispatch([1, 2]))
     }
 
-    @Test func sloDispatchesAtOnceWhenTheBudgetIsFull() {
+    @Test func sloOnABusyDeviceClosesTheNextBatchWhenTheDeviceFrees() {
+        // The device is busy until 30 ms; deadlines leave room (latest start 38 ms).
+        let two = queue(request(1), request(2, at: 5, deadline: 55))
+        #expect(slo().decide(two, now: ms(5), start: ms(30), cap: 64, model: model) == .wait(until: ms(30)))
+        #expect(slo().decide(two, now: ms(30), start: ms(30), cap: 64, model: model) == .dispatch([1, 2]))
+        // With 2 ms of slack it closes 2 ms early, to be prepared when the device frees.
+        let slack = BatchPlanner(policy: .slo, maxBatchCost: 64, headroom: 0, slack: .milliseconds(2))
+        #expect(slack.decide(two, now: ms(5), start: ms(30), cap: 64, model: model) == .wait(until: ms(28)))
+        #expect(slack.decide(two, now: ms(28), start: ms(30), cap: 64, model: model) == .dispatch([1, 2]))
+    }
+
+    @Test func sloClosesBeforeTheDeviceFreesWhenBackToBackDeadlinesRequire() {
+        // Two buckets, one row each (11 ms): bucket 1 must start by 47 − 11 = 36, so bucket 0 by
+        // min(45, 36) − 11 = 25, before the device frees at 30.
+        let q = queue(request(1, deadline: 45, bucket: 0), request(2, deadline: 47, bucket: 1))
+        #expect(slo().decide(q, now: ms(0), start: ms(30), cap: 64, model: model) == .wait(until: ms(25)))
+        #expect(slo().decide(q, now: ms(25), start: ms(30), cap: 64, model: model) == .dispatch([1]))
+        // Headroom plans with 11 ms × 1.5 = 16.5 ms: 47 − 16.5 − 16.5 = 14 ms.
+        #expect(slo(headroom: 0.5).decide(q, now: ms(0), start: ms(30), cap: 64, model: model) == .wait(until: ms(14)))
+    }
+
+    @Test func sloClosesAFullBudgetAtOnceWhileTheDeviceIsBusy() {
         let q = queue(request(1), request(2), request(3), request(4), request(5))
-        #expect(slo().decide(q, now: ms(0), start: ms(0), cap: 4, model: model) == .dispatch([1, 2, 3, 4]))
+        #expect(slo().decide(q, now: ms(0), start: ms(30), cap: 4, model: model) == .dispatch([1, 2, 3, 4]))
         let exact = queue(request(1), request(2))
-        #expect(slo().decide(exact, now: ms(0), start: ms(0), cap: 2, model: model) == .dispatch([1, 2]))
+        #expect(slo().decide(exact, now: ms(0), start: ms(30), cap: 2, model: model) == .dispatch([1, 2]))
+        #expect(slo().decide(exact, now: ms(0), start: ms(30), cap: 3, model: model) == .wait(until: ms(30)))
     }
 
     @Test func sloBudgetCountsPaddedTokens() {
@@ -50,33 +66,35 @@ import Testing
         #expect(BatchPlanner.prefixCosts(q.items) == [2, 16, 24])
     }
 
-    @Test func sloCutsALateBatchToWhatStillFits() {
-        // The device is busy until 40 ms; deadline 52 ms. Three rows (13 ms) would end at 53 ms,
-        // two (12 ms) end exactly at 52 ms.
+    @Test func sloCutsABatchToThePrefixWithTheMostRequestsOnTime() {
+        // Starting at 40 ms: one row ends at 51, two at 52, three at 53.
         let q = queue(request(1, deadline: 52), request(2, deadline: 60), request(3, deadline: 60))
-        #expect(slo().decide(q, now: ms(10), start: ms(40), cap: 64, model: model) == .dispatch([1, 2]))
-        // Nothing fits: the head still goes alone (the batcher sheds it if even that is hopeless).
-        let hopeless = queue(request(1, deadline: 45), request(2, deadline: 60))
-        #expect(slo().decide(hopeless, now: ms(10), start: ms(40), cap: 64, model: model) == .dispatch([1]))
+        // [1, 2] is all on time; [1, 2, 3] would make request 1 late: 2 on time either way, the shorter wins.
+        #expect(slo().decide(q, now: ms(40), start: ms(40), cap: 64, model: model) == .dispatch([1, 2]))
+        // A head that is late even alone does not cut its batch: [1, 2] gets request 2 done in time.
+        let lateHead = queue(request(1, deadline: 45), request(2, deadline: 60))
+        #expect(slo().decide(lateHead, now: ms(40), start: ms(40), cap: 64, model: model) == .dispatch([1, 2]))
+        // Nothing can be on time: the whole backlog goes in one batch.
+        let allLate = queue(request(1, deadline: 45), request(2, deadline: 46), request(3, deadline: 47))
+        #expect(slo().decide(allLate, now: ms(40), start: ms(40), cap: 64, model: model) == .dispatch([1, 2, 3]))
     }
 
-    @Test func sloKeepsBucketsApartAndPlansThemBackToBack() {
-        // Bucket 0: 2 rows × 5 units = 10 → 20 ms; bucket 1: 2 rows × 30 units = 60 → 70 ms.
+    @Test func sloKeepsBucketsApart() {
         let q = queue(request(1, deadline: 200, units: 4, bucket: 0), request(2, deadline: 200, units: 30, bucket: 1),
                       request(3, deadline: 200, units: 5, bucket: 0), request(4, deadline: 200, units: 28, bucket: 1))
-        // Bucket 1 must start by 130 ms, so bucket 0 (first by id) must start by 110 ms.
-        #expect(slo().decide(q, now: ms(0), start: ms(0), cap: 64, model: model) == .wait(until: ms(110)))
-        #expect(slo().decide(q, now: ms(110), start: ms(110), cap: 64, model: model) == .dispatch([1, 3]))
+        #expect(slo().decide(q, now: ms(0), start: ms(0), cap: 64, model: model) == .dispatch([1, 3]))
+        let rest = queue(request(2, deadline: 200, units: 30, bucket: 1), request(4, deadline: 200, units: 28, bucket: 1))
+        #expect(slo().decide(rest, now: ms(20), start: ms(20), cap: 64, model: model) == .dispatch([2, 4]))
     }
 
     @Test func sloLetsAFullBucketJumpAheadOnlyWhenTheUrgentOneCanWait() {
-        // Bucket 0 holds one urgent row (deadline 60 → latest start 49); bucket 1 is full (cap 4).
+        // Bucket 0 holds one urgent row (deadline 60 → latest start 49); bucket 1 is full (cap 4, 14 ms).
         let q = queue(request(1, deadline: 60, bucket: 0), request(2, deadline: 100, bucket: 1), request(3, deadline: 100, bucket: 1),
                       request(4, deadline: 100, bucket: 1), request(5, deadline: 100, bucket: 1))
-        // Running bucket 1 first (14 ms) still lets bucket 0 start by 49 ms.
-        #expect(slo().decide(q, now: ms(0), start: ms(0), cap: 4, model: model) == .dispatch([2, 3, 4, 5]))
-        // At 40 ms it would not (40 + 14 > 49): the urgent bucket goes first.
-        #expect(slo().decide(q, now: ms(40), start: ms(40), cap: 4, model: model) == .dispatch([1]))
+        // The device frees at 30: running bucket 1 first (to 44) still lets bucket 0 start by 49.
+        #expect(slo().decide(q, now: ms(0), start: ms(30), cap: 4, model: model) == .dispatch([2, 3, 4, 5]))
+        // Freeing at 40 it would not (40 + 14 > 49): the urgent bucket goes first.
+        #expect(slo().decide(q, now: ms(0), start: ms(40), cap: 4, model: model) == .dispatch([1]))
     }
 
     @Test func noneTakesOneRequestAtATime() {
