@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// Outermost middleware: turns every thrown error into the JSON error response (so no request
-/// ends in a bare 500 or a dropped connection) and records each request's route, status and latency.
+/// Outermost middleware: turns every thrown error into the JSON error response in the route's
+/// shape (`ErrorShape`: TEI's on TEI's routes), so no request ends in a bare 500 or a dropped
+/// connection, and records each request's route, status and latency.
 struct ErrorAndMetricsMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServerMetrics
@@ -13,12 +14,13 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         metrics.requestStarted()
         let response: Response
+        let shape = ErrorShape(path: request.uri.path)
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError where error.status == .notFound && !(error is APIError) {
-            response = APIError.http(.notFound, route: "\(request.method) \(request.uri.path)").response()
+            response = APIError.http(.notFound, route: "\(request.method) \(request.uri.path)").response(shape: shape)
         } catch {
-            response = APIError(error).response()
+            response = APIError(error).response(shape: shape)
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -3,7 +3,8 @@ import Hummingbird
 import QuiverRuntime
 
 /// Hugging Face text-embeddings-inference (TEI) routes: `POST /embed`, `POST /tokenize`.
-/// Request and response shapes are TEI's; errors use the server's one JSON error shape.
+/// Request and response shapes are TEI's, and so are errors: `{"error", "error_type"}` with TEI's
+/// statuses (`APIError.tei`).
 /// Each request may add `"model"` to pick a served model (Quiver extension).
 enum TEIRoutes {
     struct EmbedRequest: Decodable {
@@ -71,7 +72,7 @@ enum TEIRoutes {
         }
         if let prompt = body.promptName {
             throw APIError.badRequest("`prompt_name` \"\(prompt)\" is not supported: `\(model.name)` defines no prompts.",
-                                      code: "unsupported", param: "prompt_name")
+                                      code: "unknown_prompt", param: "prompt_name")
         }
         try EmbeddingService.checkDimensions(body.dimensions, model: model)
         let result = try await state.embeddings.embed(body.inputs, with: model, field: "inputs",

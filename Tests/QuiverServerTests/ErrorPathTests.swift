@@ -27,15 +27,24 @@ import Testing
                 ("/v1/embeddings", #"{"input": [101, 99999, 102]}"#, .badRequest, "invalid_token_id"),
                 ("/v1/embeddings", #"{"input": [101, -1, 102]}"#, .badRequest, "invalid_token_id"),
                 ("/v1/embeddings", #"{"input": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "too_many_inputs"),
-                ("/embed", #"{"inputs": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "too_many_inputs"),
-                ("/embed", #"{"input": "a"}"#, .badRequest, "missing_field"),
-                ("/embed", #"{"inputs": "a", "normalize": "yes"}"#, .badRequest, "invalid_type"),
-                ("/tokenize", #"{"inputs": []}"#, .badRequest, "empty_input"),
+                ("/search", #"{"vector": [1, 2], "query": "x"}"#, .badRequest, "missing_field"),
                 ("/nowhere", "{}", .notFound, "not_found"),
             ]
             for (uri, body, status, code) in cases {
                 let response = try await ServerFixture.post(client, uri, json: body)
                 let message = try ServerFixture.expectError(response, status, code: code)
+                #expect(!message.contains("Optional"), "\(uri) \(body): \(message)")
+            }
+            // TEI's routes answer in TEI's shape with TEI's statuses (TEIErrorShapeTests has them all).
+            let tei: [(String, String, HTTPResponse.Status, String)] = [
+                ("/embed", #"{"inputs": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "Validation"),
+                ("/embed", #"{"input": "a"}"#, .unprocessableContent, "Validation"),
+                ("/embed", #"{"inputs": "a", "normalize": "yes"}"#, .unprocessableContent, "Validation"),
+                ("/embed", #"{"inputs": "a""#, .badRequest, "Validation"),
+                ("/tokenize", #"{"inputs": []}"#, .badRequest, "Empty"),
+            ]
+            for (uri, body, status, type) in tei {
+                let message = try ServerFixture.expectTEIError(try await ServerFixture.post(client, uri, json: body), status, type: type)
                 #expect(!message.contains("Optional"), "\(uri) \(body): \(message)")
             }
             // The messages name the field at fault.
@@ -59,6 +68,8 @@ import Testing
             let big = String(repeating: "word ", count: 1000)
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": big])
             #expect(try ServerFixture.expectError(response, .contentTooLarge, code: "body_too_large").contains("2048"))
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": big])
+            #expect(try ServerFixture.expectTEIError(tei, .contentTooLarge, type: "Validation").contains("2048"))
             #expect(try await ServerFixture.post(client, "/v1/embeddings", ["input": "small"]).status == .ok)
         }
     }
@@ -74,7 +85,8 @@ import Testing
             let none = try await ServerFixture.post(client, "/v1/embeddings", ["input": "hi"])
             try ServerFixture.expectError(none, .unauthorized, code: "invalid_api_key")
             let wrong = try await ServerFixture.post(client, "/embed", ["inputs": "hi"], headers: ["Authorization": "Bearer s3cre"])
-            try ServerFixture.expectError(wrong, .unauthorized, code: "invalid_api_key")
+            try ServerFixture.expectTEIError(wrong, .unauthorized, type: "Validation")
+            #expect(wrong.headers["www-authenticate"] == "Bearer")
             let right = try await ServerFixture.post(client, "/embed", ["inputs": "hi"], headers: ["Authorization": "Bearer s3cret"])
             #expect(right.status == .ok)
         }
@@ -94,6 +106,10 @@ import Testing
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": texts])
             try ServerFixture.expectError(response, .tooManyRequests, code: "overloaded")
             #expect(response.headers["retry-after"] == "1")
+            // TEI's route: TEI's Overloaded (429), also with Retry-After.
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": texts])
+            try ServerFixture.expectTEIError(tei, .tooManyRequests, type: "Overloaded")
+            #expect(tei.headers["retry-after"] == "1")
             #expect(try await ServerFixture.post(client, "/embed", ["inputs": "one fits"]).status == .ok)
             let stats = await engine.stats()["text"]
             #expect((stats?.rejectedOverload ?? 0) >= 1)
@@ -106,6 +122,8 @@ import Testing
             await engine.shutdown()
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": "late"])
             try ServerFixture.expectError(response, .serviceUnavailable, code: "shutting_down")
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": "late"])
+            try ServerFixture.expectTEIError(tei, .serviceUnavailable, type: "Unhealthy")
         }
     }
 }

@@ -117,6 +117,21 @@ enum ServerFixture {
         return envelope.error.message
     }
 
+    /// The body is TEI's `{"error": "...", "error_type": type}`; returns the message.
+    @discardableResult
+    static func expectTEIError(_ response: LiveServer.Response, _ status: HTTPResponse.Status, type: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let text = response.text
+        #expect(response.status == status, "\(text)", sourceLocation: sourceLocation)
+        #expect(response.headers["content-type"] == "application/json", sourceLocation: sourceLocation)
+        let object = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any], sourceLocation: sourceLocation)
+        #expect(Set(object.keys) == ["error", "error_type"], "\(text)", sourceLocation: sourceLocation)
+        #expect(object["error_type"] as? String == type, "\(text)", sourceLocation: sourceLocation)
+        let message = try #require(object["error"] as? String, sourceLocation: sourceLocation)
+        #expect(!message.isEmpty, sourceLocation: sourceLocation)
+        return message
+    }
+
     /// Positions where two vectors differ in any bit (or the length difference).
     static func bitMismatches(_ a: [Float], _ b: [Float]) -> Int {
         zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count + abs(a.count - b.count)

@@ -27,15 +27,15 @@ import Testing
             // Longer than 256 tokens: 413 unless truncate.
             let long = parity.sentences[38]
             let refused = try await ServerFixture.post(client, "/embed", ["inputs": long])
-            #expect(try ServerFixture.expectError(refused, .contentTooLarge, code: "input_too_long").contains("256"))
+            #expect(try ServerFixture.expectTEIError(refused, .contentTooLarge, type: "Validation").contains("256"))
             let cut = try ServerFixture.decode([[Float]].self, try await ServerFixture.post(client, "/embed", ["inputs": [long], "truncate": true]))
             #expect(ServerFixture.maxDifference(cut[0], parity.embedding(38)) <= 2e-4)
 
             // all-MiniLM-L6-v2 ends in Normalize: its unnormalized output cannot be served.
             let raw = try await ServerFixture.post(client, "/embed", ["inputs": "hi", "normalize": false])
-            try ServerFixture.expectError(raw, .badRequest, code: "unsupported")
+            try ServerFixture.expectTEIError(raw, .unprocessableContent, type: "Validation")
             let left = try await ServerFixture.post(client, "/embed", ["inputs": "hi", "truncation_direction": "Left"])
-            try ServerFixture.expectError(left, .badRequest, code: "unsupported")
+            try ServerFixture.expectTEIError(left, .unprocessableContent, type: "Validation")
         }
     }
 
@@ -81,7 +81,7 @@ import Testing
             #expect(plain[0].map(\.text) == ["hello", "world", "."])
             #expect(plain[0].map(\.id) == Array(parity.ids(0).dropFirst().dropLast()))
             let ids = try await ServerFixture.post(client, "/tokenize", ["inputs": [101, 102]])
-            try ServerFixture.expectError(ids, .badRequest, code: "invalid_type")
+            try ServerFixture.expectTEIError(ids, .unprocessableContent, type: "Validation")
         }
     }
 
