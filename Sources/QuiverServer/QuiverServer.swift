@@ -19,16 +19,20 @@ final class ServerState: Sendable {
 /// The HTTP server over one or more `Engine`s (`quiver serve`): OpenAI- and TEI-compatible
 /// embeddings, search and recommend over the catalog, health, info and Prometheus metrics.
 ///
-/// Routes: `POST /v1/embeddings`, `GET /v1/models`, `POST /embed`, `POST /tokenize`,
-/// `POST /search`, `POST /recommend`, `GET /health`, `GET /info`, `GET /metrics`.
+/// Routes: `table` (OpenAI: `/v1/embeddings`, `/v1/models`; TEI: `/embed`, `/tokenize`,
+/// `/decode`, …; Quiver: `/search`, `/recommend`, `/health`, `/info`, `/metrics`).
 public final class QuiverServer: Sendable {
     public static let version = "0.1.0"
+    /// Every route: its path and method.
+    static let table: [(path: String, method: HTTPRequest.Method)] = [
+        ("/v1/embeddings", .post), ("/v1/models", .get),
+        ("/embed", .post), ("/tokenize", .post), ("/decode", .post),
+        ("/search", .post), ("/recommend", .post), ("/health", .get), ("/info", .get), ("/metrics", .get),
+    ]
     /// Paths the router serves (metrics label them by name).
-    static let routes: Set<String> = ["/v1/embeddings", "/v1/models", "/embed", "/tokenize", "/search", "/recommend",
-                                      "/health", "/info", "/metrics"]
+    static let routes = Set(table.map(\.path))
     /// The routes with their methods, for error messages.
-    static let routeList = "POST /v1/embeddings, GET /v1/models, POST /embed, POST /tokenize, POST /search, POST /recommend, "
-        + "GET /health, GET /info, GET /metrics"
+    static let routeList = table.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
 
     let state: ServerState
 

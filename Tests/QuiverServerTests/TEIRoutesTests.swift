@@ -74,12 +74,18 @@ import Testing
             for (row, i) in picked.enumerated() {
                 #expect(tokens[row].map(\.id) == parity.ids(i), "sentence \(i)")
                 #expect(tokens[row].first?.special == true && tokens[row].last?.special == true)
-                #expect(tokens[row].dropFirst().dropLast().allSatisfy { !$0.special && $0.start == nil && $0.stop == nil })
+                #expect(tokens[row].first?.text == "[CLS]" && tokens[row].last?.text == "[SEP]")
+                #expect(tokens[row].first?.start == nil && tokens[row].last?.stop == nil)
+                #expect(tokens[row].dropFirst().dropLast().allSatisfy { !$0.special && $0.start != nil && $0.stop != nil })
             }
             let plain = try ServerFixture.decode([[Token]].self, try await ServerFixture.post(
                 client, "/tokenize", ["inputs": "Hello world.", "add_special_tokens": false]))
-            #expect(plain[0].map(\.text) == ["hello", "world", "."])
+            #expect(plain[0].map(\.text) == ["Hello", "world", "."])
+            #expect(plain[0].map(\.start) == [0, 6, 11] && plain[0].map(\.stop) == [5, 11, 12])
             #expect(plain[0].map(\.id) == Array(parity.ids(0).dropFirst().dropLast()))
+            // null offsets are sent as null, not left out
+            let raw = try await ServerFixture.post(client, "/tokenize", ["inputs": "hi"])
+            #expect(raw.text.contains(#""start":null"#) && raw.text.contains(#""stop":null"#))
             let ids = try await ServerFixture.post(client, "/tokenize", ["inputs": [101, 102]])
             try ServerFixture.expectTEIError(ids, .unprocessableContent, type: "Validation")
         }
