@@ -26,7 +26,7 @@ public final class QuiverServer: Sendable {
     /// Every route: its path and method.
     static let table: [(path: String, method: HTTPRequest.Method)] = [
         ("/v1/embeddings", .post), ("/v1/models", .get),
-        ("/embed", .post), ("/tokenize", .post), ("/decode", .post),
+        ("/embed", .post), ("/embed_all", .post), ("/tokenize", .post), ("/decode", .post),
         ("/search", .post), ("/recommend", .post), ("/health", .get), ("/info", .get), ("/metrics", .get),
     ]
     /// Paths the router serves (metrics label them by name).
