@@ -27,6 +27,7 @@ public final class QuiverServer: Sendable {
     static let table: [(path: String, method: HTTPRequest.Method)] = [
         ("/v1/embeddings", .post), ("/v1/models", .get),
         ("/embed", .post), ("/embed_all", .post), ("/tokenize", .post), ("/decode", .post),
+        ("/rerank", .post), ("/predict", .post), ("/embed_sparse", .post),
         ("/search", .post), ("/recommend", .post), ("/health", .get), ("/info", .get), ("/metrics", .get),
     ]
     /// Paths the router serves (metrics label them by name).
@@ -51,6 +52,7 @@ public final class QuiverServer: Sendable {
         if let key = state.configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
         OpenAIRoutes.register(on: router, state: state)
         TEIRoutes.register(on: router, state: state)
+        TEIHeadRoutes.register(on: router, state: state)
         CatalogRoutes.register(on: router, state: state)
         ServiceRoutes.register(on: router, state: state)
         return router
