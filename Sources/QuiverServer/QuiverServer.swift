@@ -30,8 +30,6 @@ public final class QuiverServer: Sendable {
         ("/rerank", .post), ("/predict", .post), ("/embed_sparse", .post),
         ("/search", .post), ("/recommend", .post), ("/health", .get), ("/info", .get), ("/metrics", .get),
     ]
-    /// Paths the router serves (metrics label them by name).
-    static let routes = Set(table.map(\.path))
     /// The routes with their methods, for error messages.
     static let routeList = table.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
 
@@ -48,7 +46,7 @@ public final class QuiverServer: Sendable {
     /// The router with every route and middleware.
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ErrorAndMetricsMiddleware(metrics: state.metrics, routes: Self.routes))
+        router.add(middleware: ErrorAndMetricsMiddleware(metrics: state.metrics, routes: Self.table))
         if let key = state.configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
         OpenAIRoutes.register(on: router, state: state)
         TEIRoutes.register(on: router, state: state)

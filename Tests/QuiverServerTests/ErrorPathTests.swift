@@ -52,14 +52,44 @@ import Testing
             #expect(try ServerFixture.expectError(typed, .badRequest, code: "invalid_type").contains("`vector[1]`"))
             let long = try await ServerFixture.post(client, "/v1/embeddings", ["input": [Int](repeating: 1000, count: 300)])
             try ServerFixture.expectError(long, .contentTooLarge, code: "input_too_long")
-            // A wrong method names the route and lists the real ones (slashes unescaped).
-            let get = try await client.execute(uri: "/v1/embeddings", method: .get)
-            let routes = try ServerFixture.expectError(get, .notFound, code: "not_found")
-            #expect(routes.contains("No route GET /v1/embeddings") && routes.contains("POST /v1/embeddings"), "\(routes)")
-            #expect(!get.text.contains("\\/"))
+            // An unknown route names itself and lists the real ones (slashes unescaped).
+            let nowhere = try await client.execute(uri: "/v2/embeddings", method: .get)
+            let routes = try ServerFixture.expectError(nowhere, .notFound, code: "not_found")
+            #expect(routes.contains("No route GET /v2/embeddings") && routes.contains("POST /v1/embeddings"), "\(routes)")
+            #expect(!nowhere.text.contains("\\/"))
             // Still serving.
             #expect(try await ServerFixture.post(client, "/v1/embeddings", ["input": "still here"]).status == .ok)
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    /// A known path with the wrong method is 405 with `Allow` (in the route's error shape); an
+    /// unknown path is 404; the metrics count both under their labels.
+    @Test func wrongMethodIs405WithAllow() async throws {
+        try await LiveServer.run(try ServerFixture.server()) { client in
+            let cases: [(String, HTTPRequest.Method, String)] = [
+                ("/v1/embeddings", .get, "POST"), ("/v1/models", .post, "GET"), ("/search", .get, "POST"),
+                ("/recommend", .put, "POST"), ("/health", .post, "GET"), ("/info", .delete, "GET"), ("/metrics", .post, "GET"),
+            ]
+            for (uri, method, allow) in cases {
+                let response = try await client.execute(uri: uri, method: method, body: method == .get || method == .delete ? nil : Data("{}".utf8))
+                let message = try ServerFixture.expectError(response, .methodNotAllowed, code: "method_not_allowed")
+                #expect(response.headers["allow"] == allow, "\(method) \(uri)")
+                #expect(message.contains("\(method) \(uri)") && message.contains(allow), "\(message)")
+            }
+            for uri in ["/embed", "/embed_all", "/tokenize", "/decode", "/rerank", "/predict", "/embed_sparse"] {
+                let response = try await client.execute(uri: uri, method: .get)
+                try ServerFixture.expectTEIError(response, .methodNotAllowed, type: "Validation")
+                #expect(response.headers["allow"] == "POST", "GET \(uri)")
+            }
+            for (uri, method) in [("/nowhere", HTTPRequest.Method.get), ("/embeddings/x", .post), ("/v1", .get)] {
+                let response = try await client.execute(uri: uri, method: method, body: method == .post ? Data("{}".utf8) : nil)
+                try ServerFixture.expectError(response, .notFound, code: "not_found")
+                #expect(response.headers["allow"] == nil)
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains(#"route="/v1/embeddings",status="405""#), "\(metrics)")
+            #expect(metrics.contains(#"route="other",status="404""#))
         }
     }
 
