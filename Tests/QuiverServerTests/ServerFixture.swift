@@ -61,14 +61,14 @@ enum ServerFixture {
     /// test machine cannot shed requests; the `slo` policy's timing is tested on a virtual clock
     /// in QuiverSchedulerTests.
     static func engine(catalog: Bool = true, policy: BatchPolicy = .window(maxBatch: 32, maxDelay: .milliseconds(2)),
-                       queueCapacity: Int = 1024, metric: Metric = .cosine) throws -> Engine {
+                       latencyTarget: Duration = .milliseconds(50), queueCapacity: Int = 1024, metric: Metric = .cosine) throws -> Engine {
         var config = Engine.Configuration()
         config.model = modelPath
         if catalog {
             let files = try catalogFiles()
             (config.catalog, config.ids) = (files.catalog, files.ids)
         }
-        (config.metric, config.policy, config.queueCapacity) = (metric, policy, queueCapacity)
+        (config.metric, config.policy, config.queueCapacity, config.latencyTarget) = (metric, policy, queueCapacity, latencyTarget)
         return try Engine(configuration: config, backend: try #require(try TestBackends.backend("cpu")))
     }
 
