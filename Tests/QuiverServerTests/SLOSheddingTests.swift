@@ -10,15 +10,18 @@ import Testing
 ///
 /// Deterministic on a loaded machine: the strict model's latency target (1 µs) is below any run
 /// time its batcher can predict (the warm-up model has a fixed cost of at least 10 µs, and a batcher
-/// that never runs never lowers it), so every request to it is refused at admission; the relaxed
-/// model's target (3 s) is far above what one small batch takes on a loaded CI machine, so all of
-/// its requests are admitted and run (`slo` holds them until the last safe moment, so this test
-/// takes about 3 s). No timing is assumed beyond that.
+/// that never runs never lowers it), so every request to it is refused at admission. The relaxed
+/// model's target is 10 minutes and its batch budget one token, so each request fills a batch and
+/// is dispatched at once (`slo` would otherwise hold a batch until the last safe moment); it could
+/// only be refused if 8 one-sentence batches were predicted to take 10 minutes. No timing is
+/// assumed beyond that (a first version with a 3 s target shed a request when every test suite
+/// ran at once on 2 cores).
 @Suite(.serialized) struct SLOSheddingTests {
     @Test func unreachableDeadlinesAre503WhileAdmittedWorkCompletes() async throws {
         let parity = try ServerFixture.parity()
         let strict = ServedModel(name: "strict", engine: try ServerFixture.engine(catalog: false, policy: .slo, latencyTarget: .microseconds(1)))
-        let relaxed = ServedModel(name: "relaxed", engine: try ServerFixture.engine(catalog: false, policy: .slo, latencyTarget: .seconds(3)))
+        let relaxed = ServedModel(name: "relaxed", engine: try ServerFixture.engine(catalog: false, policy: .slo, latencyTarget: .seconds(600),
+                                                                                   maxBatchTokens: 1))
         try await LiveServer.run(try ServerFixture.server([relaxed, strict])) { client in
             let picked = Array(0..<8)
             // Both models at once: the refusals must not disturb the admitted requests.

@@ -61,7 +61,8 @@ enum ServerFixture {
     /// test machine cannot shed requests; the `slo` policy's timing is tested on a virtual clock
     /// in QuiverSchedulerTests.
     static func engine(catalog: Bool = true, policy: BatchPolicy = .window(maxBatch: 32, maxDelay: .milliseconds(2)),
-                       latencyTarget: Duration = .milliseconds(50), queueCapacity: Int = 1024, metric: Metric = .cosine) throws -> Engine {
+                       latencyTarget: Duration = .milliseconds(50), maxBatchTokens: Int = 8192, queueCapacity: Int = 1024,
+                       metric: Metric = .cosine) throws -> Engine {
         var config = Engine.Configuration()
         config.model = modelPath
         if catalog {
@@ -69,6 +70,7 @@ enum ServerFixture {
             (config.catalog, config.ids) = (files.catalog, files.ids)
         }
         (config.metric, config.policy, config.queueCapacity, config.latencyTarget) = (metric, policy, queueCapacity, latencyTarget)
+        config.maxBatchTokens = maxBatchTokens
         return try Engine(configuration: config, backend: try #require(try TestBackends.backend("cpu")))
     }
 
