@@ -93,10 +93,40 @@ public final class SentenceTransformer: Sendable {
 
     public var dimension: Int { encoder.config.hiddenSize }
 
+    /// What one forward pass hands back (see `forward(…, outputs:)`).
+    public struct Outputs: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The pipeline's output: pooled, then L2-normalized when it has a Normalize module.
+        public static let embeddings = Outputs(rawValue: 1)
+        /// The pooled vectors before any Normalize module.
+        public static let pooled = Outputs(rawValue: 2)
+        /// The encoder's last hidden states, one vector per token (padding included).
+        public static let tokens = Outputs(rawValue: 4)
+    }
+
+    /// The requested outputs of one forward pass, row-major floats; nil where not requested.
+    public struct Forward: Sendable {
+        /// `[batch, dimension]`.
+        public var embeddings: [Float]?
+        /// `[batch, dimension]`.
+        public var pooled: [Float]?
+        /// `[batch, sequence, dimension]`; rows past a sequence's mask are padding.
+        public var tokens: [Float]?
+    }
+
     /// Sentence embeddings, `batch` rows of `dimension` floats (row-major), for token ids and
     /// mask of `batch × sequence` values. Sequences longer than `maxSeqLength` are rejected (truncate
     /// when tokenizing).
     public func embed(inputIds: [Int32], attentionMask: [Int32], batch: Int, sequence: Int) throws -> [Float] {
+        try forward(inputIds: inputIds, attentionMask: attentionMask, batch: batch, sequence: sequence, outputs: .embeddings).embeddings!
+    }
+
+    /// One encoder pass and whichever `outputs` are asked for: the embeddings (as `embed`), the
+    /// pooled vectors before Normalize (what TEI's `normalize: false` returns), and the last hidden
+    /// states (`BertModel.last_hidden_state`, sentence-transformers' `token_embeddings`). Only what
+    /// is asked for is pooled and copied back from the device.
+    public func forward(inputIds: [Int32], attentionMask: [Int32], batch: Int, sequence: Int, outputs: Outputs) throws -> Forward {
         guard sequence <= config.maxSeqLength else {
             throw QuiverError.invalidArgument("sequence length \(sequence) exceeds the model's max_seq_length \(config.maxSeqLength); truncate when tokenizing")
         }
@@ -106,9 +136,20 @@ public final class SentenceTransformer: Sendable {
         let backend = encoder.backend
         let mask = try backend.tensor(Tensor(shape: [batch, sequence], int32s: attentionMask))
         let hidden = try encoder.forward(inputIds: inputIds, mask: mask, batch: batch, sequence: sequence)
+        var result = Forward()
+        if outputs.contains(.tokens) { result.tokens = try backend.download(hidden).floats() }
+        guard !outputs.isDisjoint(with: [.embeddings, .pooled]) else { return result }
         let pooled = try backend.buffer([batch, dimension], .f32)
         try backend.pool(hidden, mask: mask, mode: config.pooling, into: pooled)
-        if config.normalize { try backend.l2Normalize(pooled, into: pooled) }
-        return try backend.download(pooled).floats()
+        if outputs.contains(.pooled) || !config.normalize {
+            let raw = try backend.download(pooled).floats()
+            if outputs.contains(.pooled) { result.pooled = raw }
+            if !config.normalize, outputs.contains(.embeddings) { result.embeddings = raw }
+        }
+        if config.normalize, outputs.contains(.embeddings) {
+            try backend.l2Normalize(pooled, into: pooled)
+            result.embeddings = try backend.download(pooled).floats()
+        }
+        return result
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 import QuiverRuntime
 
-/// An error answered as `{"error": {"message", "type", "code", "param"}}` (OpenAI's shape, used by
-/// every route) with an HTTP status and, for overload, a `Retry-After` header.
+/// An error answered with an HTTP status, a JSON body and, for overload, a `Retry-After` header.
+/// The body is OpenAI's `{"error": {"message", "type", "code", "param"}}` on the OpenAI routes and
+/// Quiver's own, and TEI's `{"error", "error_type"}` (with TEI's statuses, see `tei`) on TEI's
+/// routes (`ErrorShape`).
 public struct APIError: Error, HTTPResponseError, Equatable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
@@ -98,16 +100,28 @@ public struct APIError: Error, HTTPResponseError, Equatable, CustomStringConvert
 
     // MARK: response
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response { response() }
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(shape: ErrorShape(path: request.uri.path))
+    }
 
-    /// The JSON error response.
-    func response() -> Response {
+    /// The JSON error response in `shape`. `headers` are added (e.g. `Allow` for a 405).
+    func response(shape: ErrorShape, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        headers.append(contentsOf: extra)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(Envelope(error: self))) ?? Data(#"{"error":{"message":"error","type":"server_error","code":"internal_error"}}"#.utf8)
+        let body: Data, status: HTTPResponse.Status
+        switch shape {
+        case .openAI:
+            status = self.status
+            body = (try? encoder.encode(Envelope(error: self))) ?? Data(#"{"error":{"message":"error","type":"server_error","code":"internal_error"}}"#.utf8)
+        case .tei:
+            let (type, teiStatus) = tei
+            status = teiStatus
+            body = (try? encoder.encode(TEIBody(error: message, errorType: type))) ?? Data(#"{"error":"error","error_type":"Backend"}"#.utf8)
+        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -17,12 +17,15 @@ struct EmbeddingService: Sendable {
     /// - Parameters:
     ///   - field: the request's name for the inputs (`input` or `inputs`), for error messages.
     ///   - truncate: cut inputs longer than the model's max length instead of answering 413.
-    func embed(_ input: EmbeddingInput, with model: ServedModel, field: String, truncate: Bool) async throws -> Result {
+    ///   - output: what each input gets (`TextOutput`): its embedding, its pooled vector before
+    ///     Normalize, or its tokens' hidden states (`tokens × dimension` floats per input).
+    func embed(_ input: EmbeddingInput, with model: ServedModel, field: String, truncate: Bool,
+               output: TextOutput = .embedding) async throws -> Result {
         let ids = try modelInputs(input, for: model, field: field, truncate: truncate)
         let count = ids.count
         metrics.inputsInEngine(model.name, count)
         defer { metrics.inputsInEngine(model.name, -count) }
-        let vectors = try await model.engine.embed(tokenIds: ids, timeout: configuration.requestTimeout)
+        let vectors = try await model.engine.embed(tokenIds: ids, output: output, timeout: configuration.requestTimeout)
         let tokens = ids.reduce(0) { $0 + $1.count }
         metrics.embedded(model.name, inputs: count, tokens: tokens)
         return Result(vectors: vectors, tokens: tokens)
@@ -78,17 +81,15 @@ struct EmbeddingService: Sendable {
         }
     }
 
-    /// TEI's `normalize`: unit-length rows when true (outputs of a Normalize pipeline pass through
-    /// untouched); the model's own output when false, which a Normalize pipeline cannot give.
-    static func applyNormalize(_ normalize: Bool, to vectors: [[Float]], model: ServedModel) throws -> [[Float]] {
-        if model.normalizes {
-            guard normalize else {
-                throw APIError.badRequest("`\(model.name)` ends in a Normalize module, so Quiver serves only its normalized embeddings; drop `normalize` or set it to true.",
-                                          code: "unsupported", param: "normalize")
-            }
-            return vectors
-        }
-        guard normalize else { return vectors }
+    /// What TEI's `normalize` asks of the engine: `true` the embedding (unit length when the
+    /// pipeline ends in Normalize, else normalized by `normalizeRows`), `false` the pooled vector
+    /// before any Normalize module (TEI pools and normalizes itself, ignoring the module).
+    static func output(normalize: Bool) -> TextOutput { normalize ? .embedding : .pooled }
+
+    /// TEI's `normalize: true` on a model whose pipeline does not normalize: unit-length rows
+    /// (sum of squares in float64, as TEI); rows of a normalizing model pass through.
+    static func normalizeRows(_ vectors: [[Float]], model: ServedModel) -> [[Float]] {
+        if model.normalizes { return vectors }
         return vectors.map { v in
             let norm = v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
             return norm > 0 ? v.map { Float(Double($0) / norm) } : v

@@ -1,29 +1,45 @@
 import Foundation
 import Hummingbird
 
-/// Outermost middleware: turns every thrown error into the JSON error response (so no request
-/// ends in a bare 500 or a dropped connection) and records each request's route, status and latency.
+/// Outermost middleware: turns every thrown error into the JSON error response in the route's
+/// shape (`ErrorShape`: TEI's on TEI's routes), so no request ends in a bare 500 or a dropped
+/// connection, and records each request's route, status and latency.
 struct ErrorAndMetricsMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServerMetrics
-    /// Paths reported as themselves in metrics; anything else is `other` (bounded label values).
-    let routes: Set<String>
+    /// The methods of each path the router serves. Paths here are reported as themselves in
+    /// metrics (anything else is `other`: bounded label values); a request for one of them with
+    /// another method is 405 with `Allow`, not 404.
+    let methods: [String: [HTTPRequest.Method]]
+
+    init(metrics: ServerMetrics, routes: [(path: String, method: HTTPRequest.Method)]) {
+        self.metrics = metrics
+        methods = Dictionary(grouping: routes, by: \.path).mapValues { $0.map(\.method) }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         metrics.requestStarted()
         let response: Response
+        let shape = ErrorShape(path: request.uri.path)
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError where error.status == .notFound && !(error is APIError) {
-            response = APIError.http(.notFound, route: "\(request.method) \(request.uri.path)").response()
+            let route = "\(request.method) \(request.uri.path)"
+            if let allowed = methods[request.uri.path], !allowed.contains(request.method) {
+                let allow = allowed.map(\.rawValue).joined(separator: ", ")
+                response = APIError(.methodNotAllowed, "\(route) is not allowed; \(request.uri.path) takes \(allow).", code: "method_not_allowed")
+                    .response(shape: shape, headers: [.allow: allow])
+            } else {
+                response = APIError.http(.notFound, route: route).response(shape: shape)
+            }
         } catch {
-            response = APIError(error).response()
+            response = APIError(error).response(shape: shape)
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let path = request.uri.path
-        metrics.requestFinished(route: routes.contains(path) ? path : "other", status: response.status.code, seconds: seconds)
+        metrics.requestFinished(route: methods[path] != nil ? path : "other", status: response.status.code, seconds: seconds)
         return response
     }
 }

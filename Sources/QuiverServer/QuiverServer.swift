@@ -20,16 +20,19 @@ final class ServerState: Sendable {
 /// The HTTP server over one or more `Engine`s (`quiver serve`): OpenAI- and TEI-compatible
 /// embeddings, search and recommend over the catalog, health, info and Prometheus metrics.
 ///
-/// Routes: `POST /v1/embeddings`, `GET /v1/models`, `POST /embed`, `POST /tokenize`,
-/// `POST /search`, `POST /recommend`, `GET /health`, `GET /info`, `GET /metrics`.
+/// Routes: `table` (OpenAI: `/v1/embeddings`, `/v1/models`; TEI: `/embed`, `/tokenize`,
+/// `/decode`, …; Quiver: `/search`, `/recommend`, `/health`, `/info`, `/metrics`).
 public final class QuiverServer: Sendable {
     public static let version = "0.1.0"
-    /// Paths the router serves (metrics label them by name).
-    static let routes: Set<String> = ["/v1/embeddings", "/v1/models", "/embed", "/tokenize", "/search", "/recommend",
-                                      "/health", "/info", "/metrics"]
+    /// Every route: its path and method.
+    static let table: [(path: String, method: HTTPRequest.Method)] = [
+        ("/v1/embeddings", .post), ("/v1/models", .get),
+        ("/embed", .post), ("/embed_all", .post), ("/tokenize", .post), ("/decode", .post),
+        ("/rerank", .post), ("/predict", .post), ("/embed_sparse", .post),
+        ("/search", .post), ("/recommend", .post), ("/health", .get), ("/info", .get), ("/metrics", .get),
+    ]
     /// The routes with their methods, for error messages.
-    static let routeList = "POST /v1/embeddings, GET /v1/models, POST /embed, POST /tokenize, POST /search, POST /recommend, "
-        + "GET /health, GET /info, GET /metrics"
+    static let routeList = table.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
 
     let state: ServerState
 
@@ -44,10 +47,11 @@ public final class QuiverServer: Sendable {
     /// The router with every route and middleware.
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ErrorAndMetricsMiddleware(metrics: state.metrics, routes: Self.routes))
+        router.add(middleware: ErrorAndMetricsMiddleware(metrics: state.metrics, routes: Self.table))
         if let key = state.configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
         OpenAIRoutes.register(on: router, state: state)
         TEIRoutes.register(on: router, state: state)
+        TEIHeadRoutes.register(on: router, state: state)
         CatalogRoutes.register(on: router, state: state)
         ServiceRoutes.register(on: router, state: state)
         return router

@@ -6,7 +6,7 @@ public struct ServedModel: Sendable {
     public let name: String
     public let engine: Engine
     /// The model's sentence-transformers pipeline ends in a Normalize module, so its embeddings
-    /// are unit length (TEI's `normalize: false` cannot be honoured then).
+    /// are unit length (TEI's `normalize: false` gets the pooled vector before it).
     public let normalizes: Bool
 
     /// `name` defaults to the model's folder name (e.g. `all-MiniLM-L6-v2`).

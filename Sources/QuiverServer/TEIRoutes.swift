@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 import QuiverRuntime
 
-/// Hugging Face text-embeddings-inference (TEI) routes: `POST /embed`, `POST /tokenize`.
-/// Request and response shapes are TEI's; errors use the server's one JSON error shape.
+/// Hugging Face text-embeddings-inference (TEI) routes: `POST /embed` and `POST /embed_all` here;
+/// `/tokenize` and `/decode` in TEITokenRoutes.
+/// Request and response shapes are TEI's, and so are errors: `{"error", "error_type"}` with TEI's
+/// statuses (`APIError.tei`).
 /// Each request may add `"model"` to pick a served model (Quiver extension).
 enum TEIRoutes {
     struct EmbedRequest: Decodable {
@@ -21,33 +23,17 @@ enum TEIRoutes {
         }
     }
 
-    struct TokenizeRequest: Decodable {
+    /// `POST /embed_all`: TEI's `EmbedAllRequest` (no `normalize`: hidden states are not normalized).
+    struct EmbedAllRequest: Decodable {
         var inputs: EmbeddingInput
-        var addSpecialTokens: Bool?
+        var truncate: Bool?
+        var truncationDirection: String?
+        var promptName: String?
         var model: String?
 
         enum CodingKeys: String, CodingKey {
-            case inputs, model
-            case addSpecialTokens = "add_special_tokens"
-        }
-    }
-
-    /// One token of `POST /tokenize`. `text` is the vocabulary entry (`##izer` for a word
-    /// continuation); `start`/`stop` offsets are not tracked by Quiver's tokenizer and are null.
-    struct Token: Encodable {
-        var id: Int32
-        var text: String
-        var special: Bool
-
-        enum CodingKeys: String, CodingKey { case id, text, special, start, stop }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(text, forKey: .text)
-            try c.encode(special, forKey: .special)
-            try c.encodeNil(forKey: .start)
-            try c.encodeNil(forKey: .stop)
+            case inputs, truncate, model
+            case truncationDirection = "truncation_direction", promptName = "prompt_name"
         }
     }
 
@@ -56,49 +42,49 @@ enum TEIRoutes {
             let body = try await JSONBody.decode(EmbedRequest.self, from: request, limit: state.configuration.maxBodyBytes)
             return try JSONBody.response(try await embed(body, state: state))
         }
-        router.post("/tokenize") { request, _ in
-            let body = try await JSONBody.decode(TokenizeRequest.self, from: request, limit: state.configuration.maxBodyBytes)
-            return try JSONBody.response(try tokenize(body, state: state))
+        router.post("/embed_all") { request, _ in
+            let body = try await JSONBody.decode(EmbedAllRequest.self, from: request, limit: state.configuration.maxBodyBytes)
+            return try JSONBody.response(try await embedAll(body, state: state))
         }
+        TEITokenRoutes.register(on: router, state: state)
     }
 
-    /// `[[Float]]`: one row per input, even for a single string (as TEI answers).
+    /// `[[Float]]`: one row per input, even for a single string (as TEI answers). `normalize`
+    /// (default true) gives unit-length rows; false gives the pooled vectors before any Normalize
+    /// module of the model, as TEI does.
     static func embed(_ body: EmbedRequest, state: ServerState) async throws -> [[Float]] {
         let model = try state.registry.resolve(body.model)
-        if let direction = body.truncationDirection, direction.lowercased() != "right" {
+        try checkOptions(direction: body.truncationDirection, prompt: body.promptName, model: model)
+        try EmbeddingService.checkDimensions(body.dimensions, model: model)
+        let normalize = body.normalize ?? true
+        let result = try await state.embeddings.embed(body.inputs, with: model, field: "inputs",
+                                                      truncate: body.truncate ?? state.configuration.autoTruncate,
+                                                      output: EmbeddingService.output(normalize: normalize))
+        return normalize ? EmbeddingService.normalizeRows(result.vectors, model: model) : result.vectors
+    }
+
+    /// `[[[Float]]]`, `[inputs][tokens][dimension]`: the encoder's last hidden state of every
+    /// token of each input, [CLS] and [SEP] included, as TEI's /embed_all. Same limits, truncate
+    /// rule and errors as /embed.
+    static func embedAll(_ body: EmbedAllRequest, state: ServerState) async throws -> [[[Float]]] {
+        let model = try state.registry.resolve(body.model)
+        try checkOptions(direction: body.truncationDirection, prompt: body.promptName, model: model)
+        let result = try await state.embeddings.embed(body.inputs, with: model, field: "inputs",
+                                                      truncate: body.truncate ?? state.configuration.autoTruncate, output: .tokens)
+        let d = model.engine.dimension ?? 1
+        return result.vectors.map { row in stride(from: 0, to: row.count, by: d).map { Array(row[$0..<($0 + d)]) } }
+    }
+
+    /// Quiver truncates on the right only and has no prompts (TEI's `prompt_name` of an unknown
+    /// prompt is its 413 Validation).
+    private static func checkOptions(direction: String?, prompt: String?, model: ServedModel) throws {
+        if let direction, direction.lowercased() != "right" {
             throw APIError.badRequest("`truncation_direction` \"\(direction)\" is not supported; Quiver truncates on the right.",
                                       code: "unsupported", param: "truncation_direction")
         }
-        if let prompt = body.promptName {
+        if let prompt {
             throw APIError.badRequest("`prompt_name` \"\(prompt)\" is not supported: `\(model.name)` defines no prompts.",
-                                      code: "unsupported", param: "prompt_name")
-        }
-        try EmbeddingService.checkDimensions(body.dimensions, model: model)
-        let result = try await state.embeddings.embed(body.inputs, with: model, field: "inputs",
-                                                      truncate: body.truncate ?? state.configuration.autoTruncate)
-        return try EmbeddingService.applyNormalize(body.normalize ?? true, to: result.vectors, model: model)
-    }
-
-    /// Tokens of each text, untruncated, with or without [CLS]/[SEP].
-    static func tokenize(_ body: TokenizeRequest, state: ServerState) throws -> [[Token]] {
-        let model = try state.registry.resolve(body.model)
-        guard let tokenizer = model.engine.tokenizer?.tokenizer else {
-            throw APIError.badRequest("`\(model.name)` serves a catalog only; it has no tokenizer.", code: "no_text_model", param: "model")
-        }
-        guard case let .texts(texts) = body.inputs else {
-            throw APIError.badRequest("`inputs` must be a string or an array of strings.", code: "invalid_type", param: "inputs")
-        }
-        try state.embeddings.checkCount(texts.count, field: "inputs")
-        let special = body.addSpecialTokens ?? true
-        return texts.map { text in
-            let ids = tokenizer.encode(text, maxLength: Int.max)
-            let pieces = tokenizer.tokenize(text)
-            var tokens = zip(ids.dropFirst(), pieces).map { Token(id: $0, text: $1, special: false) }
-            if special {
-                tokens.insert(Token(id: tokenizer.clsId, text: "[CLS]", special: true), at: 0)
-                tokens.append(Token(id: tokenizer.sepId, text: "[SEP]", special: true))
-            }
-            return tokens
+                                      code: "unknown_prompt", param: "prompt_name")
         }
     }
 }

@@ -112,9 +112,10 @@ extension WordPieceTokenizer {
             }
             addedIds[content] = Int32(id)
             if content.isEmpty { continue }
+            let special = t["special"] as? Bool ?? false
             added.append(AddedToken(scalars: content.unicodeScalars.map(\.value), id: Int32(id),
                                     lstrip: t["lstrip"] as? Bool ?? false, rstrip: t["rstrip"] as? Bool ?? false,
-                                    normalized: t["normalized"] as? Bool ?? !(t["special"] as? Bool ?? false)))
+                                    normalized: t["normalized"] as? Bool ?? !special, special: special))
         }
         func lookup(_ token: String, _ role: String) throws -> Int32 {
             if let id = vocab[token] ?? addedIds[token] { return id }
@@ -154,12 +155,25 @@ extension WordPieceTokenizer {
         let sep = try sepId ?? lookup(sepToken, "separator")
         var pad: Int32 = vocab["[PAD]"] ?? addedIds["[PAD]"] ?? 0
         if let padding = root["padding"] as? [String: Any], let id = int(padding["pad_id"]) { pad = Int32(id) }
+
+        // Decoder: WordPiece (prefix, cleanup), or none (tokens joined with spaces).
+        var decoder: WordPieceDecoder? = nil
+        if let d = root["decoder"] as? [String: Any] {
+            guard d["type"] as? String == "WordPiece" else {
+                throw TokenizerError("\(path): decoder \(typeName(d)) is not supported; "
+                    + "only WordPiece (BERT) tokenizers with a WordPiece decoder (or none) are supported")
+            }
+            decoder = WordPieceDecoder(prefix: d["prefix"] as? String ?? "##", cleanup: d["cleanup"] as? Bool ?? true)
+        } else if !(root["decoder"] == nil || root["decoder"] is NSNull) {
+            throw TokenizerError("\(path): decoder must be an object or null")
+        }
         return WordPieceTokenizer(vocab: vocab, continuationPrefix: prefix, maxInputCharsPerWord: maxChars,
                                   cleanText: clean, handleChineseChars: chinese, stripAccents: strip, lowercase: lower,
-                                  addedTokens: added, unkId: unkId, clsId: cls, sepId: sep, padId: pad)
+                                  addedTokens: added, unkId: unkId, clsId: cls, sepId: sep, padId: pad, decoder: decoder)
     }
 
-    /// vocab.txt (one token a line, id = line number) + tokenizer_config.json (optional).
+    /// vocab.txt (one token a line, id = line number) + tokenizer_config.json (optional); decodes
+    /// like transformers' BertTokenizerFast (WordPiece decoder, "##", cleanup).
     static func fromVocabTxt(path: String, configPath: String) throws -> WordPieceTokenizer {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -192,7 +206,7 @@ extension WordPieceTokenizer {
         var added: [AddedToken] = []
         for name in names where !name.isEmpty {
             if let id = vocab[name] {
-                added.append(AddedToken(scalars: name.unicodeScalars.map(\.value), id: id))
+                added.append(AddedToken(scalars: name.unicodeScalars.map(\.value), id: id, special: true))
             }
         }
         func lookup(_ token: String, _ role: String) throws -> Int32 {

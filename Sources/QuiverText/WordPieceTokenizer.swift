@@ -16,6 +16,8 @@ struct AddedToken: Sendable {
     var lstrip: Bool = false
     var rstrip: Bool = false
     var normalized: Bool = false
+    /// A special token: `decode(skipSpecialTokens: true)` leaves it out.
+    var special: Bool = false
 }
 
 /// BERT WordPiece tokenizer. Load one with `WordPieceTokenizer.load(directory:)`; it is an
@@ -29,6 +31,9 @@ struct AddedToken: Sendable {
 /// 3. BertPreTokenizer: split on white space, each punctuation scalar a word of its own;
 /// 4. WordPiece: greedy longest match, "##" on non-initial pieces; a word longer than
 ///    `max_input_chars_per_word` scalars, or with an unmatched rest, is one [UNK].
+///
+/// `encode` gives ids; `encodeWithOffsets` also each token's byte range in the input; `decode`
+/// turns ids back into text (WordPieceDecoder.swift).
 public struct WordPieceTokenizer: Sendable {
     let trie: VocabularyTrie
     /// Token string of each id ("" where the id is unused).
@@ -41,6 +46,10 @@ public struct WordPieceTokenizer: Sendable {
     /// `scalars` normalized).
     let addedTokens: [AddedToken]
     let normalizedAddedTokens: [AddedToken]
+    /// Ids of the special added tokens ([CLS], [SEP], [PAD], [UNK], [MASK] for BERT).
+    let specialIds: Set<Int32>
+    /// How `decode` joins tokens (tokenizer.json's `decoder`); nil joins them with spaces.
+    let decoder: WordPieceDecoder?
 
     /// Number of ids: one more than the largest id in the vocabulary and the added tokens.
     public let vocabularySize: Int
@@ -55,33 +64,39 @@ public struct WordPieceTokenizer: Sendable {
 
     init(vocab: [String: Int32], continuationPrefix: String, maxInputCharsPerWord: Int,
          cleanText: Bool, handleChineseChars: Bool, stripAccents: Bool, lowercase: Bool,
-         addedTokens: [AddedToken], unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32) {
+         addedTokens: [AddedToken], unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32,
+         decoder: WordPieceDecoder? = WordPieceDecoder()) {
         trie = VocabularyTrie(vocab)
         continuationNode = trie.walk(from: 0, continuationPrefix.utf8)
-        var size = 0
-        for (_, id) in vocab { size = max(size, Int(id) + 1) }
-        for t in addedTokens { size = max(size, Int(t.id) + 1) }
-        var tokens = [String](repeating: "", count: size)
-        for (token, id) in vocab { tokens[Int(id)] = token }
-        for t in addedTokens where tokens[Int(t.id)].isEmpty {
-            var s = String.UnicodeScalarView()
-            for v in t.scalars { if let u = Unicode.Scalar(v) { s.append(u) } }
-            tokens[Int(t.id)] = String(s)
-        }
-        self.tokens = tokens
-        vocabularySize = size
         let normalizer = BertNormalizer(cleanText: cleanText, handleChineseChars: handleChineseChars,
                                         stripAccents: stripAccents, lowercase: lowercase)
         self.normalizer = normalizer
         self.maxInputCharsPerWord = maxInputCharsPerWord
         self.addedTokens = addedTokens.filter { !$0.normalized }
         var scratch = Scratch()
-        self.normalizedAddedTokens = addedTokens.filter(\.normalized).compactMap { t in
+        let normalizedAdded = addedTokens.filter(\.normalized).compactMap { t in
             var n = t
             normalizer.normalize(t.scalars[...], &scratch)
             n.scalars = scratch.normalized
             return n.scalars.isEmpty ? nil : n
         }
+        normalizedAddedTokens = normalizedAdded
+        var size = 0
+        for (_, id) in vocab { size = max(size, Int(id) + 1) }
+        for t in addedTokens { size = max(size, Int(t.id) + 1) }
+        // Token strings; an added token outside the vocabulary reads as its content, normalized
+        // for a normalized one (as tokenizers' id_to_token gives it, e.g. "Café" → "cafe").
+        var tokens = [String](repeating: "", count: size)
+        for (token, id) in vocab { tokens[Int(id)] = token }
+        for t in self.addedTokens + normalizedAdded where tokens[Int(t.id)].isEmpty {
+            var s = String.UnicodeScalarView()
+            for v in t.scalars { if let u = Unicode.Scalar(v) { s.append(u) } }
+            tokens[Int(t.id)] = String(s)
+        }
+        self.tokens = tokens
+        vocabularySize = size
+        specialIds = Set(addedTokens.filter(\.special).map(\.id))
+        self.decoder = decoder
         self.unkId = unkId
         self.clsId = clsId
         self.sepId = sepId
@@ -112,24 +127,29 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Appends the piece ids of `text` to `ids` until `ids.count == limit`.
     func appendPieces(of text: String, to ids: inout [Int32], limit: Int) {
+        appendPieces(text.unicodeScalars.map(\.value), to: &ids, limit: limit)
+    }
+
+    /// The whole pipeline on the input scalars: each token goes to `sink`, until `sink.count == limit`.
+    func appendPieces<Sink: TokenSink>(_ scalars: [UInt32], to sink: inout Sink, limit: Int) {
         var scratch = Scratch()
-        let scalars = text.unicodeScalars.map(\.value)
         if !addedTokens.isEmpty {
-            forEachSplit(scalars, addedTokens, ids: &ids, limit: limit) { range, ids in
-                appendSegment(scalars[range], to: &ids, limit: limit, &scratch)
+            forEachSplit(scalars, addedTokens, origins: nil, sink: &sink, limit: limit) { range, sink in
+                appendSegment(scalars[range], to: &sink, limit: limit, &scratch)
             }
         } else {
-            appendSegment(scalars[...], to: &ids, limit: limit, &scratch)
+            appendSegment(scalars[...], to: &sink, limit: limit, &scratch)
         }
     }
 
     /// Splits `text` on the `added` tokens: calls `segment` for each stretch between matches (in
-    /// order) and appends each match's id, until `ids.count == limit`.
-    private func forEachSplit(_ text: [UInt32], _ added: [AddedToken], ids: inout [Int32], limit: Int,
-                              _ segment: (Range<Int>, inout [Int32]) -> Void) {
+    /// order) and adds each match to `sink`, until `sink.count == limit`. `origins` is nil when
+    /// `text` is the raw input, else the input scalar of each (normalized) scalar of `text`.
+    private func forEachSplit<Sink: TokenSink>(_ text: [UInt32], _ added: [AddedToken], origins: [Int32]?, sink: inout Sink,
+                                               limit: Int, _ segment: (Range<Int>, inout Sink) -> Void) {
         var segmentStart = 0
         var i = 0
-        while i < text.count && ids.count < limit {
+        while i < text.count && sink.count < limit {
             guard let (token, length) = addedToken(at: i, in: text, added) else { i += 1; continue }
             var start = i, end = i + length
             if token.lstrip {
@@ -138,12 +158,14 @@ public struct WordPieceTokenizer: Sendable {
             if token.rstrip {
                 while end < text.count && CharClasses.of(text[end]).contains(.whitespace) { end += 1 }
             }
-            if segmentStart < start { segment(segmentStart..<start, &ids) }
-            if ids.count < limit { ids.append(token.id) }
+            if segmentStart < start { segment(segmentStart..<start, &sink) }
+            if sink.count < limit {
+                if let origins { sink.add(token.id, normalized: start..<end, origins: origins) } else { sink.add(token.id, raw: start..<end) }
+            }
             segmentStart = end
             i = end
         }
-        if segmentStart < text.count && ids.count < limit { segment(segmentStart..<text.count, &ids) }
+        if segmentStart < text.count && sink.count < limit { segment(segmentStart..<text.count, &sink) }
     }
 
     /// The longest added token that starts at `scalars[i]`.
@@ -161,53 +183,65 @@ public struct WordPieceTokenizer: Sendable {
     struct Scratch {
         var normalized: [UInt32] = []
         var other: [UInt32] = []
+        /// Input scalar index of each `normalized` scalar (and of each `other` one while
+        /// normalizing); only kept when the sink needs origins.
+        var origins: [Int32] = []
+        var otherOrigins: [Int32] = []
         var bytes: [UInt8] = []
         var pieces: [Int32] = []
+        /// UTF-8 end of each piece in `bytes`; only kept when the sink needs origins.
+        var pieceEnds: [Int] = []
     }
 
-    /// Normalizes one stretch of text between added tokens, splits it into words and appends the
+    /// Normalizes one stretch of text between added tokens, splits it into words and adds the
     /// words' pieces.
-    private func appendSegment(_ segment: ArraySlice<UInt32>, to ids: inout [Int32], limit: Int, _ s: inout Scratch) {
-        if segment.isEmpty || ids.count >= limit { return }
-        normalizer.normalize(segment, &s)
+    private func appendSegment<Sink: TokenSink>(_ segment: ArraySlice<UInt32>, to sink: inout Sink, limit: Int, _ s: inout Scratch) {
+        if segment.isEmpty || sink.count >= limit { return }
+        if Sink.needsOrigins {
+            normalizer.normalizeTrackingOrigins(segment, &s)
+        } else {
+            normalizer.normalize(segment, &s)
+        }
         let norm = s.normalized
         if normalizedAddedTokens.isEmpty {
-            preTokenize(norm, 0..<norm.count, to: &ids, limit: limit, &s)
+            preTokenize(norm, 0..<norm.count, to: &sink, limit: limit, &s)
         } else {
-            forEachSplit(norm, normalizedAddedTokens, ids: &ids, limit: limit) { range, ids in
-                preTokenize(norm, range, to: &ids, limit: limit, &s)
+            forEachSplit(norm, normalizedAddedTokens, origins: Sink.needsOrigins ? s.origins : [], sink: &sink, limit: limit) { range, sink in
+                preTokenize(norm, range, to: &sink, limit: limit, &s)
             }
         }
     }
 
     /// BertPreTokenizer on `norm[range]`: white space separates words; each punctuation scalar is a
-    /// word of its own. Appends each word's pieces.
-    private func preTokenize(_ norm: [UInt32], _ range: Range<Int>, to ids: inout [Int32], limit: Int,
-                             _ s: inout Scratch) {
+    /// word of its own. Adds each word's pieces.
+    private func preTokenize<Sink: TokenSink>(_ norm: [UInt32], _ range: Range<Int>, to sink: inout Sink, limit: Int,
+                                              _ s: inout Scratch) {
         var wordStart = range.lowerBound
         var k = range.lowerBound
-        while k < range.upperBound && ids.count < limit {
+        while k < range.upperBound && sink.count < limit {
             let cls = CharClasses.of(norm[k])
             if cls.contains(.whitespace) || cls.contains(.punctuation) {
-                if wordStart < k { appendWord(norm[wordStart..<k], to: &ids, limit: limit, &s) }
-                if cls.contains(.punctuation) && ids.count < limit {
-                    appendWord(norm[k..<(k + 1)], to: &ids, limit: limit, &s)
+                if wordStart < k { appendWord(norm[wordStart..<k], to: &sink, limit: limit, &s) }
+                if cls.contains(.punctuation) && sink.count < limit {
+                    appendWord(norm[k..<(k + 1)], to: &sink, limit: limit, &s)
                 }
                 wordStart = k + 1
             }
             k += 1
         }
-        if wordStart < range.upperBound && ids.count < limit {
-            appendWord(norm[wordStart..<range.upperBound], to: &ids, limit: limit, &s)
+        if wordStart < range.upperBound && sink.count < limit {
+            appendWord(norm[wordStart..<range.upperBound], to: &sink, limit: limit, &s)
         }
     }
 
-    /// WordPiece on one pre-tokenized word (normalized scalars).
-    private func appendWord(_ word: ArraySlice<UInt32>, to ids: inout [Int32], limit: Int, _ s: inout Scratch) {
-        if word.count > maxInputCharsPerWord { ids.append(unkId); return }
+    /// WordPiece on one pre-tokenized word (normalized scalars; the slice keeps their indices).
+    private func appendWord<Sink: TokenSink>(_ word: ArraySlice<UInt32>, to sink: inout Sink, limit: Int, _ s: inout Scratch) {
+        let whole = word.startIndex..<word.endIndex
+        if word.count > maxInputCharsPerWord { sink.add(unkId, normalized: whole, origins: s.origins); return }
         s.bytes.removeAll(keepingCapacity: true)
         for cp in word { appendUTF8(cp, &s.bytes) }
         s.pieces.removeAll(keepingCapacity: true)
+        if Sink.needsOrigins { s.pieceEnds.removeAll(keepingCapacity: true) }
         let ok: Bool = s.bytes.withUnsafeBufferPointer { buf in
             var start = 0
             while start < buf.count {
@@ -215,16 +249,34 @@ public struct WordPieceTokenizer: Sendable {
                 if start == 0 { node = 0 } else if let c = continuationNode { node = c } else { return false }
                 guard let m = trie.longestMatch(from: node, buf, start: start) else { return false }
                 s.pieces.append(m.id)
+                if Sink.needsOrigins { s.pieceEnds.append(m.end) }
                 start = m.end
             }
             return true
         }
-        if !ok { ids.append(unkId); return }
-        for p in s.pieces {
-            if ids.count >= limit { return }
-            ids.append(p)
+        if !ok { sink.add(unkId, normalized: whole, origins: s.origins); return }
+        if Sink.needsOrigins {
+            // Piece byte ends → scalar ends (pieces end on scalar boundaries).
+            var scalar = word.startIndex, byte = 0, first = word.startIndex
+            for (p, end) in zip(s.pieces, s.pieceEnds) {
+                if sink.count >= limit { return }
+                while byte < end { byte += utf8Length(word[scalar]); scalar += 1 }
+                sink.add(p, normalized: first..<scalar, origins: s.origins)
+                first = scalar
+            }
+        } else {
+            for p in s.pieces {
+                if sink.count >= limit { return }
+                sink.add(p, normalized: whole, origins: [])
+            }
         }
     }
+}
+
+/// Bytes of `cp` in UTF-8.
+@inline(__always)
+func utf8Length(_ cp: UInt32) -> Int {
+    cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4
 }
 
 @inline(__always)

@@ -27,10 +27,7 @@ import Testing
                 ("/v1/embeddings", #"{"input": [101, 99999, 102]}"#, .badRequest, "invalid_token_id"),
                 ("/v1/embeddings", #"{"input": [101, -1, 102]}"#, .badRequest, "invalid_token_id"),
                 ("/v1/embeddings", #"{"input": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "too_many_inputs"),
-                ("/embed", #"{"inputs": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "too_many_inputs"),
-                ("/embed", #"{"input": "a"}"#, .badRequest, "missing_field"),
-                ("/embed", #"{"inputs": "a", "normalize": "yes"}"#, .badRequest, "invalid_type"),
-                ("/tokenize", #"{"inputs": []}"#, .badRequest, "empty_input"),
+                ("/search", #"{"vector": [1, 2], "query": "x"}"#, .badRequest, "missing_field"),
                 ("/nowhere", "{}", .notFound, "not_found"),
             ]
             for (uri, body, status, code) in cases {
@@ -38,19 +35,61 @@ import Testing
                 let message = try ServerFixture.expectError(response, status, code: code)
                 #expect(!message.contains("Optional"), "\(uri) \(body): \(message)")
             }
+            // TEI's routes answer in TEI's shape with TEI's statuses (TEIErrorShapeTests has them all).
+            let tei: [(String, String, HTTPResponse.Status, String)] = [
+                ("/embed", #"{"inputs": ["a", "b", "c", "d", "e"]}"#, .contentTooLarge, "Validation"),
+                ("/embed", #"{"input": "a"}"#, .unprocessableContent, "Validation"),
+                ("/embed", #"{"inputs": "a", "normalize": "yes"}"#, .unprocessableContent, "Validation"),
+                ("/embed", #"{"inputs": "a""#, .badRequest, "Validation"),
+                ("/tokenize", #"{"inputs": []}"#, .badRequest, "Empty"),
+            ]
+            for (uri, body, status, type) in tei {
+                let message = try ServerFixture.expectTEIError(try await ServerFixture.post(client, uri, json: body), status, type: type)
+                #expect(!message.contains("Optional"), "\(uri) \(body): \(message)")
+            }
             // The messages name the field at fault.
             let typed = try await ServerFixture.post(client, "/search", json: #"{"vector": [1, "x"]}"#)
             #expect(try ServerFixture.expectError(typed, .badRequest, code: "invalid_type").contains("`vector[1]`"))
             let long = try await ServerFixture.post(client, "/v1/embeddings", ["input": [Int](repeating: 1000, count: 300)])
             try ServerFixture.expectError(long, .contentTooLarge, code: "input_too_long")
-            // A wrong method names the route and lists the real ones (slashes unescaped).
-            let get = try await client.execute(uri: "/v1/embeddings", method: .get)
-            let routes = try ServerFixture.expectError(get, .notFound, code: "not_found")
-            #expect(routes.contains("No route GET /v1/embeddings") && routes.contains("POST /v1/embeddings"), "\(routes)")
-            #expect(!get.text.contains("\\/"))
+            // An unknown route names itself and lists the real ones (slashes unescaped).
+            let nowhere = try await client.execute(uri: "/v2/embeddings", method: .get)
+            let routes = try ServerFixture.expectError(nowhere, .notFound, code: "not_found")
+            #expect(routes.contains("No route GET /v2/embeddings") && routes.contains("POST /v1/embeddings"), "\(routes)")
+            #expect(!nowhere.text.contains("\\/"))
             // Still serving.
             #expect(try await ServerFixture.post(client, "/v1/embeddings", ["input": "still here"]).status == .ok)
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    /// A known path with the wrong method is 405 with `Allow` (in the route's error shape); an
+    /// unknown path is 404; the metrics count both under their labels.
+    @Test func wrongMethodIs405WithAllow() async throws {
+        try await LiveServer.run(try ServerFixture.server()) { client in
+            let cases: [(String, HTTPRequest.Method, String)] = [
+                ("/v1/embeddings", .get, "POST"), ("/v1/models", .post, "GET"), ("/search", .get, "POST"),
+                ("/recommend", .put, "POST"), ("/health", .post, "GET"), ("/info", .delete, "GET"), ("/metrics", .post, "GET"),
+            ]
+            for (uri, method, allow) in cases {
+                let response = try await client.execute(uri: uri, method: method, body: method == .get || method == .delete ? nil : Data("{}".utf8))
+                let message = try ServerFixture.expectError(response, .methodNotAllowed, code: "method_not_allowed")
+                #expect(response.headers["allow"] == allow, "\(method) \(uri)")
+                #expect(message.contains("\(method) \(uri)") && message.contains(allow), "\(message)")
+            }
+            for uri in ["/embed", "/embed_all", "/tokenize", "/decode", "/rerank", "/predict", "/embed_sparse"] {
+                let response = try await client.execute(uri: uri, method: .get)
+                try ServerFixture.expectTEIError(response, .methodNotAllowed, type: "Validation")
+                #expect(response.headers["allow"] == "POST", "GET \(uri)")
+            }
+            for (uri, method) in [("/nowhere", HTTPRequest.Method.get), ("/embeddings/x", .post), ("/v1", .get)] {
+                let response = try await client.execute(uri: uri, method: method, body: method == .post ? Data("{}".utf8) : nil)
+                try ServerFixture.expectError(response, .notFound, code: "not_found")
+                #expect(response.headers["allow"] == nil)
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains(#"route="/v1/embeddings",status="405""#), "\(metrics)")
+            #expect(metrics.contains(#"route="other",status="404""#))
         }
     }
 
@@ -59,6 +98,8 @@ import Testing
             let big = String(repeating: "word ", count: 1000)
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": big])
             #expect(try ServerFixture.expectError(response, .contentTooLarge, code: "body_too_large").contains("2048"))
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": big])
+            #expect(try ServerFixture.expectTEIError(tei, .contentTooLarge, type: "Validation").contains("2048"))
             #expect(try await ServerFixture.post(client, "/v1/embeddings", ["input": "small"]).status == .ok)
         }
     }
@@ -74,7 +115,8 @@ import Testing
             let none = try await ServerFixture.post(client, "/v1/embeddings", ["input": "hi"])
             try ServerFixture.expectError(none, .unauthorized, code: "invalid_api_key")
             let wrong = try await ServerFixture.post(client, "/embed", ["inputs": "hi"], headers: ["Authorization": "Bearer s3cre"])
-            try ServerFixture.expectError(wrong, .unauthorized, code: "invalid_api_key")
+            try ServerFixture.expectTEIError(wrong, .unauthorized, type: "Validation")
+            #expect(wrong.headers["www-authenticate"] == "Bearer")
             let right = try await ServerFixture.post(client, "/embed", ["inputs": "hi"], headers: ["Authorization": "Bearer s3cret"])
             #expect(right.status == .ok)
         }
@@ -94,6 +136,10 @@ import Testing
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": texts])
             try ServerFixture.expectError(response, .tooManyRequests, code: "overloaded")
             #expect(response.headers["retry-after"] == "1")
+            // TEI's route: TEI's Overloaded (429), also with Retry-After.
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": texts])
+            try ServerFixture.expectTEIError(tei, .tooManyRequests, type: "Overloaded")
+            #expect(tei.headers["retry-after"] == "1")
             #expect(try await ServerFixture.post(client, "/embed", ["inputs": "one fits"]).status == .ok)
             let stats = await engine.stats()["text"]
             #expect((stats?.rejectedOverload ?? 0) >= 1)
@@ -106,6 +152,8 @@ import Testing
             await engine.shutdown()
             let response = try await ServerFixture.post(client, "/v1/embeddings", ["input": "late"])
             try ServerFixture.expectError(response, .serviceUnavailable, code: "shutting_down")
+            let tei = try await ServerFixture.post(client, "/embed", ["inputs": "late"])
+            try ServerFixture.expectTEIError(tei, .serviceUnavailable, type: "Unhealthy")
         }
     }
 }

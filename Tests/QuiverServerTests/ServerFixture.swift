@@ -61,14 +61,16 @@ enum ServerFixture {
     /// test machine cannot shed requests; the `slo` policy's timing is tested on a virtual clock
     /// in QuiverSchedulerTests.
     static func engine(catalog: Bool = true, policy: BatchPolicy = .window(maxBatch: 32, maxDelay: .milliseconds(2)),
-                       queueCapacity: Int = 1024, metric: Metric = .cosine) throws -> Engine {
+                       latencyTarget: Duration = .milliseconds(50), maxBatchTokens: Int = 8192, queueCapacity: Int = 1024,
+                       metric: Metric = .cosine) throws -> Engine {
         var config = Engine.Configuration()
         config.model = modelPath
         if catalog {
             let files = try catalogFiles()
             (config.catalog, config.ids) = (files.catalog, files.ids)
         }
-        (config.metric, config.policy, config.queueCapacity) = (metric, policy, queueCapacity)
+        (config.metric, config.policy, config.queueCapacity, config.latencyTarget) = (metric, policy, queueCapacity, latencyTarget)
+        config.maxBatchTokens = maxBatchTokens
         return try Engine(configuration: config, backend: try #require(try TestBackends.backend("cpu")))
     }
 
@@ -115,6 +117,21 @@ enum ServerFixture {
         #expect(envelope.error.code == code, "\(text)", sourceLocation: sourceLocation)
         #expect(!envelope.error.message.isEmpty && !envelope.error.type.isEmpty, sourceLocation: sourceLocation)
         return envelope.error.message
+    }
+
+    /// The body is TEI's `{"error": "...", "error_type": type}`; returns the message.
+    @discardableResult
+    static func expectTEIError(_ response: LiveServer.Response, _ status: HTTPResponse.Status, type: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let text = response.text
+        #expect(response.status == status, "\(text)", sourceLocation: sourceLocation)
+        #expect(response.headers["content-type"] == "application/json", sourceLocation: sourceLocation)
+        let object = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any], sourceLocation: sourceLocation)
+        #expect(Set(object.keys) == ["error", "error_type"], "\(text)", sourceLocation: sourceLocation)
+        #expect(object["error_type"] as? String == type, "\(text)", sourceLocation: sourceLocation)
+        let message = try #require(object["error"] as? String, sourceLocation: sourceLocation)
+        #expect(!message.isEmpty, sourceLocation: sourceLocation)
+        return message
     }
 
     /// Positions where two vectors differ in any bit (or the length difference).

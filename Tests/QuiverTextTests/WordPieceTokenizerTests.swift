@@ -17,16 +17,16 @@ func loadModelTokenizer() throws -> WordPieceTokenizer {
 }
 
 /// (text, ids) pairs of Tests/Fixtures/tokenizer/parity.jsonl, made by
-/// scripts/fixtures/tokenizer_parity.py with Hugging Face tokenizers (truncation 256).
+/// scripts/fixtures/tokenizer_parity.py with Hugging Face tokenizers (truncation 256). Read with
+/// JSONDecoder: Foundation's JSONSerialization drops a U+FEFF that follows an escape sequence.
 func parityFixture() throws -> [(text: String, ids: [Int32])] {
+    struct Row: Decodable { var text: String?; var ids: [Int32]? }
     let url = repoRoot.appendingPathComponent("Tests/Fixtures/tokenizer/parity.jsonl")
     let data = try Data(contentsOf: url)
     var rows: [(String, [Int32])] = []
     for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-        let obj = try JSONSerialization.jsonObject(with: Data(line)) as! [String: Any]
-        if obj["_header"] != nil { continue }
-        let text = obj["text"] as! String
-        let ids = (obj["ids"] as! [NSNumber]).map { Int32($0.intValue) }
+        let row = try JSONDecoder().decode(Row.self, from: Data(line))
+        guard let text = row.text, let ids = row.ids else { continue }  // the header line
         rows.append((text, ids))
     }
     return rows
@@ -129,23 +129,7 @@ func expectLoadError(_ dir: String, contains parts: [String]) {
 /// raw text; lstrip/rstrip swallow adjacent white space. Expected ids from Hugging Face tokenizers
 /// 0.23.3 with these three entries appended to the model's added_tokens.
 @Test func addedTokensNormalizedAndRaw() throws {
-    _ = try loadModelTokenizer()
-    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-added-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: tmp) }
-    var root = try JSONSerialization.jsonObject(
-        with: Data(contentsOf: modelDir.appendingPathComponent("tokenizer.json"))) as! [String: Any]
-    var added = root["added_tokens"] as! [[String: Any]]
-    func entry(_ id: Int, _ content: String, lstrip: Bool, rstrip: Bool, normalized: Bool) -> [String: Any] {
-        ["id": id, "content": content, "single_word": false, "lstrip": lstrip, "rstrip": rstrip,
-         "normalized": normalized, "special": false]
-    }
-    added += [entry(30522, "Hello World", lstrip: false, rstrip: false, normalized: true),
-              entry(30523, "Café", lstrip: true, rstrip: false, normalized: true),
-              entry(30524, "xyz", lstrip: false, rstrip: true, normalized: false)]
-    root["added_tokens"] = added
-    try JSONSerialization.data(withJSONObject: root).write(to: tmp.appendingPathComponent("tokenizer.json"))
-    let tok = try WordPieceTokenizer.load(directory: tmp.path)
+    let tok = try addedTokensTokenizer()
     #expect(tok.vocabularySize == 30525)
     #expect(tok.encode("say HELLO World now", maxLength: 256) == [101, 2360, 30522, 2085, 102])
     #expect(tok.encode("a café! xyz  b", maxLength: 256) == [101, 1037, 30523, 999, 30524, 1038, 102])

@@ -9,7 +9,9 @@ import QuiverScoring
 /// batches; all backend work runs on one serial device queue.
 ///
 /// - `embed(_:)` texts → sentence embeddings (one batcher request per text, bucketed by length)
-/// - `embed(tokenIds:)` pre-tokenized inputs (the OpenAI API's token-array input)
+/// - `embed(tokenIds:output:)` pre-tokenized inputs (the OpenAI API's token-array input); the
+///   sentence embedding, the pooled vector before Normalize, or every token's hidden state
+/// - `tokenEmbeddings(tokenIds:)` every token's last hidden state, `[inputs][tokens][dim]`
 /// - `embed(features:)` feature rows → MLP tower outputs
 /// - `search(…)` exact top-k of a text or vector query against the catalog
 /// - `recommend(history:…)` top-k for a user vector built from recently seen catalog items
@@ -133,11 +135,27 @@ public final class Engine: Sendable {
 
     /// Embeddings of pre-tokenized inputs ([CLS] … [SEP] included, at most the max length).
     public func embed(tokenIds: [[Int32]], timeout: Duration? = nil) async throws -> [[Float]] {
+        try await embed(tokenIds: tokenIds, output: .embedding, timeout: timeout)
+    }
+
+    /// `output` of each pre-tokenized input, in order: a `dimension`-wide row for `.embedding`
+    /// and `.pooled`, `ids.count × dimension` floats for `.tokens`. Inputs wanting different
+    /// outputs still share batches (one forward pass).
+    public func embed(tokenIds: [[Int32]], output: TextOutput, timeout: Duration? = nil) async throws -> [[Float]] {
         let text = try require(text, "a text model (--model)")
         if let tokenizer, let long = tokenIds.first(where: { $0.count > tokenizer.maxLength || $0.isEmpty }) {
             throw QuiverError.invalidArgument("a token-id input has \(long.count) tokens; inputs need 1 ... \(tokenizer.maxLength)")
         }
-        return try await Self.all(tokenIds) { ids in try await Self.submit(text, ids, timeout) }
+        return try await Self.all(tokenIds) { ids in try await Self.submit(text, TextRequest(ids: ids, output: output), timeout) }
+    }
+
+    /// The last hidden state of every token of each input (`[CLS]` and `[SEP]` included):
+    /// `[inputs][tokens][dimension]`, as TEI's `/embed_all` and sentence-transformers'
+    /// `output_value="token_embeddings"` give them. Runs through the same batcher as `embed`.
+    public func tokenEmbeddings(tokenIds: [[Int32]], timeout: Duration? = nil) async throws -> [[[Float]]] {
+        let d = try require(textDimension, "a text model (--model)")
+        let flat = try await embed(tokenIds: tokenIds, output: .tokens, timeout: timeout)
+        return flat.map { row in stride(from: 0, to: row.count, by: d).map { Array(row[$0..<($0 + d)]) } }
     }
 
     /// Token counts of `texts` as the model sees them (after truncation), e.g. for API usage.
