@@ -33,8 +33,8 @@
 ///   `SchedulerError.overloaded` at once. A request that is predicted to finish after its deadline
 ///   even if run alone on the next free device slot throws `.deadlineExceeded`, at admission or
 ///   the moment that becomes true while it waits. Nothing waits forever. (Exception: when the
-///   device has been idle for a latency target, one such request runs as a probe, so a prediction
-///   left pessimistic by a past slowdown gets corrected.)
+///   device has been idle for a latency target, a request the initial model says could make it
+///   runs as a probe, so a prediction left pessimistic by a past slowdown gets corrected.)
 /// - Cancelling the calling task removes a waiting request before it runs; `submit` throws
 ///   `CancellationError` at once. A request already in a formed batch still occupies its row
 ///   (a batch whose requests are all cancelled is not run).
@@ -183,7 +183,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         let pending = PendingRequest(id: id, arrival: now, deadline: effectiveDeadline, rows: max(1, runner.rows(of: request)),
                                      units: max(1, runner.units(of: request)), bucket: runner.bucket(of: request))
         if let miss = planner.predictedMiss(pending, start: deviceFree(now), model: predictor.model), let effectiveDeadline {
-            guard isProbe(now) else {
+            guard isProbe(pending, now) else {
                 statistics.rejectedDeadline += 1
                 return continuation.resume(throwing: SchedulerError.deadlineExceeded(
                     deadline: effectiveDeadline, predictedCompletion: miss))
@@ -196,11 +196,14 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         update()
     }
 
-    /// Whether a request predicted to miss is admitted anyway, to re-measure the device: it is idle
-    /// and nothing has run for a latency target. Without probes a prediction left high by a
-    /// slowdown that has passed would refuse every request forever, and nothing would correct it.
-    private func isProbe(_ now: SchedulerInstant) -> Bool {
+    /// Whether `request`, predicted to miss, is admitted anyway to re-measure the device: it is
+    /// idle, nothing has run for a latency target, and the initial model (the device as first
+    /// measured) says the request would make it. Without probes a prediction left high by a
+    /// slowdown that has passed would refuse every request forever, and nothing would correct it;
+    /// a request no known state of the device could serve in time is still refused.
+    private func isProbe(_ request: PendingRequest, _ now: SchedulerInstant) -> Bool {
         running == nil && next == nil && now - lastRunEnd >= configuration.latencyTarget
+            && planner.predictedMiss(request, start: now, model: configuration.initialModel) == nil
     }
 
     private func cancel(_ id: UInt64) {
