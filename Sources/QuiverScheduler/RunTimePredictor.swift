@@ -10,10 +10,10 @@
 /// towards the initial model's slope rescaled by `k = Σw·t / Σw·initial(c)` (how much slower or
 /// faster the runner is than assumed): ridge regression on the slope,
 ///
-///     slope = (Σw(c − c̄)(t − t̄) + λ·k·b₀) / (Σw(c − c̄)² + λ),   λ = Σw · (referenceCost / 32)²,
+///     slope = (Σw(c − c̄)(t − t̄) + λ·k·b₀) / (Σw(c − c̄)² + λ),   λ = Σw · (referenceCost / 256)²,
 ///     fixed = t̄ − slope · c̄                                      (c̄, t̄: weighted means),
 ///
-/// so batches whose costs spread well beyond `referenceCost / 32` set the slope themselves, and
+/// so batches whose costs spread well beyond `referenceCost / 256` set the slope themselves, and
 /// the line always passes through the weighted mean of what was observed. Fixed cost and slope are
 /// clamped to be ≥ 0.
 struct RunTimePredictor: Sendable {
@@ -34,7 +34,7 @@ struct RunTimePredictor: Sendable {
     }
 
     /// Cost spread, as a fraction of `referenceCost`, below which the initial slope dominates.
-    static let shapeSpread = 1.0 / 32
+    static let shapeSpread = 1.0 / 256
 
     private(set) var model: RunTimeModel
     private(set) var observations = 0

@@ -274,7 +274,10 @@ public final class Engine: Sendable {
         }
     }
 
-    /// A first guess of the text run time from two timed batches (the batcher keeps learning).
+    /// A first guess of the text run time (the batcher keeps learning): a least-squares line of
+    /// run time against padded tokens over timed batches at the shapes serving sees most, short
+    /// queries 1–32 rows, plus one of longer texts. The line also anchors the predictor's slope
+    /// while the batches it observes are all about one size.
     private static func warmUp(_ model: SentenceTransformer, padId: Int32) throws -> RunTimeModel {
         func time(_ rows: Int, _ length: Int) throws -> Double {
             let ids = [Int32](repeating: 101, count: rows * length), mask = [Int32](repeating: 1, count: rows * length)
@@ -284,9 +287,14 @@ public final class Engine: Sendable {
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         _ = try time(1, 8)
-        let small = try time(1, 16), large = try time(8, 64)
-        let perUnit = max((large - small) / Double(8 * 64 - 16), 1e-7)
-        let fixed = max(small - perUnit * 16, 1e-5)
+        let shapes = [(1, 8), (4, 8), (16, 8), (32, 8), (8, 16), (32, 16), (8, 64)]
+        let points = try shapes.map { (Double($0.0 * $0.1), try time($0.0, $0.1)) }
+        let n = Double(points.count)
+        let meanCost = points.map(\.0).reduce(0, +) / n, meanTime = points.map(\.1).reduce(0, +) / n
+        let spread = points.map { ($0.0 - meanCost) * ($0.0 - meanCost) }.reduce(0, +)
+        let covariance = points.map { ($0.0 - meanCost) * ($0.1 - meanTime) }.reduce(0, +)
+        let perUnit = max(covariance / spread, 1e-7)
+        let fixed = max(meanTime - perUnit * meanCost, 1e-5)
         return RunTimeModel(fixed: .nanoseconds(Int64(fixed * 1e9)), perUnit: .nanoseconds(Int64(perUnit * 1e9)))
     }
 }
