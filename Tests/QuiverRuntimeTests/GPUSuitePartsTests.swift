@@ -4,7 +4,7 @@ import QuiverRuntime
 import QuiverTestSupport
 
 /// The GPU benchmark suite's parts that need no device: the table of known peaks, the top-k
-/// verifier and the generated data.
+/// verifier, the generated data and the goals.
 @Suite struct GPUSuitePartsTests {
     // MARK: peaks
 
@@ -83,5 +83,41 @@ import QuiverTestSupport
         let t = try Npy.read(path: path)
         #expect(t.shape == Shape([70_000, 2]))
         #expect(t.floats() == SyntheticData.gridValues(count: 140_000, seed: 5, stream: 0))
+    }
+
+    // MARK: goals
+
+    @Test func goalsJudgeTheWorstSmallBatchAndTheLargestGEMM() throws {
+        var doc = GPUSuiteDocument(size: .full, seed: 1, device: try Self.someDeviceEntry(),
+                                   peaks: DevicePeaks(fp32GFLOPS: 1000, memoryGBps: 100, fp32Source: "test", memorySource: "test"))
+        func scoring(_ batch: Int, _ gbps: Double) -> ScoringRow {
+            ScoringRow(rows: 10, dimension: 4, precision: .f16, batch: batch, k: 10, bytesPerPass: 80, repeats: 1, medianMs: 1, gbPerS: gbps,
+                       fractionOfBandwidth: gbps / 100, queriesPerS: 1, placement: "resident on the device", verification: TopKComparison())
+        }
+        doc.scoring = [scoring(1, 95), scoring(8, 79), scoring(64, 10)]
+        func gemm(_ n: Int, _ gflops: Double) -> GEMMRow {
+            GEMMRow(shape: .init("g\(n)", m: n, n: n, k: n, transposeB: false), repeats: 1, medianMs: 1, gflops: gflops, bestGflops: gflops,
+                    fractionOfPeak: gflops / 1000, maxRelativeError: 0, passed: true)
+        }
+        doc.gemm = [gemm(64, 900), gemm(4096, 650), gemm(16, 1)]
+        let goals = GPUGoals.evaluate(doc)
+        #expect(goals.map(\.met) == [false, true, nil])
+        #expect(goals[0].measured == "79% (f16, 10 rows, batch 8, k 10)", "batch 64 is outside the goal")
+        #expect(goals[1].measured == "65% (4096×4096×4096)")
+        #expect(goals[2].measured == "not run")
+
+        doc.peaks = DevicePeaks(fp32GFLOPS: nil, memoryGBps: nil, fp32Source: "unknown", memorySource: "unknown")
+        doc.scoring = doc.scoring.map { var r = $0; r.fractionOfBandwidth = nil; return r }
+        doc.gemm = doc.gemm.map { var r = $0; r.fractionOfPeak = nil; return r }
+        #expect(GPUGoals.evaluate(doc).map(\.met) == [nil, nil, nil], "unknown peaks are never judged")
+    }
+
+    static func someDeviceEntry() throws -> DeviceReport.OpenCLEntry {
+        let json = """
+            {"index":0,"platform":"P","platformVersion":"OpenCL 3.0","name":"Test GPU","vendor":"V","type":"gpu","computeUnits":2,
+             "maxClockMHz":1000,"globalMemoryBytes":1073741824,"maxAllocationBytes":268435456,"localMemoryBytes":49152,
+             "maxWorkGroupSize":1024,"openCLVersion":"OpenCL 3.0","openCLCVersion":"OpenCL C 1.2","driverVersion":"1","fp16":false}
+            """
+        return try JSONDecoder().decode(DeviceReport.OpenCLEntry.self, from: Data(json.utf8))
     }
 }
