@@ -13,7 +13,7 @@ struct GPUSuiteOptions: ParsableArguments {
     var peakGflops: Double?
     @Option(help: "Memory bandwidth of the device in GB/s (overrides the table of known devices).")
     var peakBandwidth: Double?
-    @Option(help: "Folder for the generated catalogs (--size full needs ~25 GB; default: the temp folder).")
+    @Option(help: "Folder for the generated catalogs (--size full needs ~23 GB free; default: the temp folder).")
     var scratch: String?
 
     func plan(seed: UInt64) throws -> GPUSuitePlan {

@@ -58,6 +58,7 @@ public struct GPUSuite {
         let peaks = DevicePeaks.resolve(deviceName: cl.name, globalMemoryBytes: cl.globalMemoryBytes,
                                         overrideGFLOPS: options.peakGFLOPS, overrideGBps: options.peakGBps)
         var doc = GPUSuiteDocument(size: plan.size, seed: plan.seed, device: DeviceReport.OpenCLEntry(cl), peaks: peaks)
+        doc.kernels = String(describing: device.kernelConfig)
         log("[device] \(cl.name) (\(cl.vendor)), driver \(cl.driverVersion), \(cl.computeUnits) compute units at up to \(cl.maxClockMHz) MHz, "
             + "\(DeviceReport.bytes(cl.globalMemoryBytes)) global, \(DeviceReport.bytes(cl.localMemoryBytes)) local, max allocation \(DeviceReport.bytes(cl.maxAllocationBytes))")
         log("[device] FP32 peak: \(peaks.fp32GFLOPS.map { String(format: "%.0f GFLOP/s", $0) } ?? "unknown") (\(peaks.fp32Source)); "
@@ -120,6 +121,7 @@ public struct GPUSuite {
             try finish(&doc)
         }
         doc.goals = GPUGoals.evaluate(doc)
+        if let load = LoadGenerator.loadAverage() { doc.loadAverage.append(load) }
         for goal in doc.goals {
             log("[goal] \(goal.goal): \(goal.measured) → \(goal.met.map { $0 ? "met" : "not met" } ?? "unknown")")
         }

@@ -110,9 +110,15 @@ public struct GPUSuiteDocument: Codable, Sendable {
     public var size: GPUSuitePlan.Size
     public var seed: UInt64
     public var hostCores: Int
+    /// 1-minute load average of the host when the suite started and when it ended (other work
+    /// on a shared machine moves every figure).
+    public var loadAverage: [Double]
     /// The OpenCL device, as `quiver devices --json` lists it.
     public var device: DeviceReport.OpenCLEntry
     public var peaks: DevicePeaks
+    /// The OpenCL kernel parameters in use (tile sizes, work-group shapes), as Swift prints
+    /// `KernelConfig`: the defaults, or what a tuning cache set for this device.
+    public var kernels: String = ""
     public var gemm: [GEMMRow] = []
     public var scoring: [ScoringRow] = []
     public var encode: EncodeSection?
@@ -124,6 +130,7 @@ public struct GPUSuiteDocument: Codable, Sendable {
         date = ISO8601DateFormatter().string(from: Date())
         (self.size, self.seed, self.device, self.peaks) = (size, seed, device, peaks)
         hostCores = ProcessInfo.processInfo.activeProcessorCount
+        loadAverage = LoadGenerator.loadAverage().map { [$0] } ?? []
     }
 
     /// Key-sorted, indented JSON with the property names as keys (camelCase, like

@@ -88,7 +88,7 @@ public struct GPUSuitePlan: Sendable {
                 catalogRows: [2_048, 8_192], dimension: 384, precisions: Precision.allCases,
                 batches: [1, 8, 64, 512], ks: [10, 100], verifyQueries: 4,
                 encodeBatches: [1, 8, 32], encodeTokens: 16,
-                searchRows: 8_192, searchK: 10, searchWarmup: 0.1, searchDuration: 0.5)
+                searchRows: 8_192, searchK: 10, searchWarmup: 0.2, searchDuration: 1)
         }
     }
 
