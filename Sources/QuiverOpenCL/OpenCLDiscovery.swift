@@ -16,6 +16,8 @@ public struct OpenCLDevice: @unchecked Sendable, CustomStringConvertible {
     public let vendor: String
     public let type: DeviceInfo.Kind
     public let computeUnits: Int
+    /// `CL_DEVICE_MAX_CLOCK_FREQUENCY` in MHz (the driver's figure; 0 when it reports none).
+    public let maxClockMHz: Int
     /// `CL_DEVICE_GLOBAL_MEM_SIZE` in bytes.
     public let globalMemoryBytes: UInt64
     /// `CL_DEVICE_MAX_MEM_ALLOC_SIZE` in bytes: the largest single buffer.
@@ -141,6 +143,7 @@ public enum OpenCLDiscovery {
             vendor: (try? CL.deviceString(d, CL_DEVICE_VENDOR)) ?? "",
             type: kind,
             computeUnits: Int(try CL.deviceValue(d, CL_DEVICE_MAX_COMPUTE_UNITS, as: cl_uint.self)),
+            maxClockMHz: Int((try? CL.deviceValue(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, as: cl_uint.self)) ?? 0),
             globalMemoryBytes: try CL.deviceValue(d, CL_DEVICE_GLOBAL_MEM_SIZE, as: cl_ulong.self),
             maxAllocationBytes: try CL.deviceValue(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, as: cl_ulong.self),
             localMemoryBytes: try CL.deviceValue(d, CL_DEVICE_LOCAL_MEM_SIZE, as: cl_ulong.self),

@@ -14,6 +14,8 @@ public struct DeviceReport: Codable, Sendable {
         public var vendor: String
         public var type: String
         public var computeUnits: Int
+        /// `CL_DEVICE_MAX_CLOCK_FREQUENCY`, MHz (0: not reported).
+        public var maxClockMHz: Int
         public var globalMemoryBytes: UInt64
         public var maxAllocationBytes: UInt64
         public var localMemoryBytes: UInt64
@@ -89,7 +91,7 @@ public struct DeviceReport: Codable, Sendable {
         if let openCLProblem { lines.append("  none (\(openCLStatus)): \(openCLProblem)") }
         for d in openCLDevices {
             lines.append("  [\(d.index)] \(d.name) (\(d.type), \(d.platform))")
-            lines.append("      compute units \(d.computeUnits), global memory \(Self.bytes(d.globalMemoryBytes)), max allocation \(Self.bytes(d.maxAllocationBytes)), local memory \(Self.bytes(d.localMemoryBytes))")
+            lines.append("      compute units \(d.computeUnits) at up to \(d.maxClockMHz) MHz, global memory \(Self.bytes(d.globalMemoryBytes)), max allocation \(Self.bytes(d.maxAllocationBytes)), local memory \(Self.bytes(d.localMemoryBytes))")
             lines.append("      \(d.openCLCVersion), driver \(d.driverVersion), fp16 \(d.fp16 ? "yes" : "no"), max work-group \(d.maxWorkGroupSize)")
         }
         lines.append("CPU backend:")
@@ -112,7 +114,7 @@ public struct DeviceReport: Codable, Sendable {
 extension DeviceReport.OpenCLEntry {
     init(_ d: OpenCLDevice) {
         self.init(index: d.index, platform: d.platformName, platformVersion: d.platformVersion, name: d.name,
-                  vendor: d.vendor, type: d.type.rawValue, computeUnits: d.computeUnits,
+                  vendor: d.vendor, type: d.type.rawValue, computeUnits: d.computeUnits, maxClockMHz: d.maxClockMHz,
                   globalMemoryBytes: d.globalMemoryBytes, maxAllocationBytes: d.maxAllocationBytes,
                   localMemoryBytes: d.localMemoryBytes, maxWorkGroupSize: d.maxWorkGroupSize,
                   openCLVersion: d.openCLVersion, openCLCVersion: d.openCLCVersion,

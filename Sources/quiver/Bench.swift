@@ -19,8 +19,13 @@ struct Bench: ParsableCommand {
               quiver bench --model models/all-MiniLM-L6-v2 --sweep --policies slo,none,window:8:5ms \\
                   --latency-target 50ms --json serving.json --report serving.svg
               quiver bench --url http://127.0.0.1:8080 --concurrency 16
+            --suite gpu runs the GPU benchmark suite instead (OpenCL device facts, GEMM vs FP32 peak, scoring bandwidth \
+            vs memory bandwidth checked against the CPU backend, encode throughput, single-query search latency):
+              quiver bench --suite gpu --model models/all-MiniLM-L6-v2 --json gpu.json --report gpu.md [--size small] [--device 0]
             """)
 
+    @Option(help: ArgumentHelp("Run a benchmark suite instead of a load test.", valueName: "gpu")) var suite: String?
+    @OptionGroup(title: "GPU suite (--suite gpu)") var gpuSuite: GPUSuiteOptions
     // Target
     @Option(help: "Model folder or hub id for the in-process engine.") var model: String?
     @Option(help: "HTTP endpoint instead of the in-process engine (POST /v1/embeddings is appended).") var url: String?
@@ -62,6 +67,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Redraw --report from this JSON result instead of running.") var replot: String?
 
     func validate() throws {
+        if let suite {
+            guard suite == "gpu" else { throw ValidationError("unknown suite '\(suite)'; the only suite is gpu") }
+            guard url == nil, replot == nil else { throw ValidationError("--suite gpu runs in process; drop --url and --replot") }
+            try gpuSuite.validate(backend: backendOptions.backend, model: model)
+            guard report.allSatisfy({ ($0 as NSString).pathExtension.lowercased() == "md" }) else {
+                throw ValidationError("--suite gpu writes its --report as Markdown: give a .md file name")
+            }
+            try createParentFolders()
+            return
+        }
         if replot != nil {
             guard !report.isEmpty else { throw ValidationError("--replot needs --report FILE") }
             return
@@ -77,6 +92,10 @@ struct Bench: ParsableCommand {
         }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        try createParentFolders()
+    }
+
+    private func createParentFolders() throws {
         for path in [json] + report.map(Optional.some) {
             guard let path else { continue }
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
@@ -85,6 +104,9 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if suite != nil {
+            return try GPUSuiteCommand.run(options: gpuSuite, model: model, seed: seed, device: backendOptions.device, json: json, reports: report)
+        }
         if let replot {
             let document = try BenchDocument.read(try Data(contentsOf: URL(fileURLWithPath: replot)))
             for path in report { try BenchReport.write(document, to: path) }
