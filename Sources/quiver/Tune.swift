@@ -53,6 +53,11 @@ struct Tune: ParsableCommand {
         let tuner = try Tuner.standard(device: selector, options: .init(quick: quick, timedRuns: runs))
         Log.info("tuning \(tuner.deviceDescription): \(tuner.plannedEvaluations) variant × shape runs (\(quick ? "quick" : "full"))"
             + (path.map { ", cache \($0)" } ?? ", not saving"))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let load = LoadGenerator.loadAverage(), load > 0.5 * Double(cores) {
+            Log.info(String(format: "warning: the machine is busy (1-minute load %.1f on %d cores): timings are noisy and may pick "
+                + "another winner than on an idle machine; tune when the device is otherwise idle", load, cores))
+        }
         let bar = ProgressBar(label: "tune", unit: "runs")
         var report = try tuner.run { p in
             bar.update(done: p.done, fraction: Double(p.done) / Double(p.total),

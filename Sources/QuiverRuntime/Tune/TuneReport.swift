@@ -72,6 +72,8 @@ public struct TuneReport: Codable, Sendable {
     public var startedAt: String
     public var seconds: Double
     public var timedRuns: Int
+    /// 1-minute load average at the start and the end (timings on a busy machine are noisy).
+    public var loadAverage: [Double]
     public var families: [TuneFamilyResult]
     /// The cache written (nil when not stored).
     public var cachePath: String?

@@ -92,6 +92,7 @@ public final class Tuner {
     /// reference cannot be prepared (e.g. out of memory); a variant's failure is an outcome.
     public func run(progress: @escaping (Progress) -> Void = { _ in }) throws -> TuneReport {
         let started = Date()
+        let load = LoadGenerator.loadAverage()
         var tracker = ProgressTracker(total: plannedEvaluations, report: progress)
         var families: [TuneFamilyResult] = []
         for kernel in TuneKernel.allCases {
@@ -104,7 +105,8 @@ public final class Tuner {
             device: device.name, platform: "\(device.platformName) (\(device.platformVersion))",
             key: TuningKey(device: TuningKey.Device(device), kernelSourceHash: KernelSourceHash.current() ?? "unreadable"),
             mode: options.quick ? "quick" : "full", startedAt: ISO8601DateFormatter().string(from: started),
-            seconds: Date().timeIntervalSince(started), timedRuns: options.timedRuns, families: families,
+            seconds: Date().timeIntervalSince(started), timedRuns: options.timedRuns,
+            loadAverage: [load, LoadGenerator.loadAverage()].compactMap { $0 }, families: families,
             cachePath: nil, entry: nil)
     }
 
