@@ -24,10 +24,11 @@ public struct DeviceReport: Codable, Sendable {
         public var openCLCVersion: String
         public var driverVersion: String
         public var fp16: Bool
-        /// Whether the tuning cache has parameters for this device and the current kernels.
-        public var tuned: Bool
+        /// Whether the tuning cache has parameters for this device and the current kernels
+        /// (optional so reports written before `quiver tune` existed still decode).
+        public var tuned: Bool?
         /// Where its kernel parameters come from (`TuningStatus.summary`).
-        public var tuning: String
+        public var tuning: String?
     }
 
     public struct CPUEntry: Codable, Sendable {
@@ -101,7 +102,7 @@ public struct DeviceReport: Codable, Sendable {
             lines.append("  [\(d.index)] \(d.name) (\(d.type), \(d.platform))")
             lines.append("      compute units \(d.computeUnits) at up to \(d.maxClockMHz) MHz, global memory \(Self.bytes(d.globalMemoryBytes)), max allocation \(Self.bytes(d.maxAllocationBytes)), local memory \(Self.bytes(d.localMemoryBytes))")
             lines.append("      \(d.openCLCVersion), driver \(d.driverVersion), fp16 \(d.fp16 ? "yes" : "no"), max work-group \(d.maxWorkGroupSize)")
-            lines.append("      kernels: \(d.tuning)")
+            if let tuning = d.tuning { lines.append("      kernels: \(tuning)") }
         }
         lines.append("CPU backend:")
         lines.append("  \(cpu.name): \(cpu.cores) threads, memory \(Self.bytes(cpu.memoryBytes))")
