@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "QuiverCPUTests", dependencies: ["QuiverCPU", "QuiverTestSupport"]),
         .testTarget(name: "QuiverBackendTests", dependencies: ["QuiverCore", "QuiverTestSupport"]),
         .testTarget(name: "QuiverOpenCLTests", dependencies: ["QuiverOpenCL", "QuiverTestSupport"]),
-        .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverTestSupport"]),
+        .testTarget(name: "QuiverRuntimeTests", dependencies: ["QuiverRuntime", "QuiverOpenCL", "QuiverTestSupport"]),
         .testTarget(name: "QuiverTextTests", dependencies: ["QuiverText"]),
         .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
         .testTarget(name: "QuiverScoringTests", dependencies: ["QuiverScoring", "QuiverTestSupport"]),

@@ -2,12 +2,12 @@ import QuiverCore
 
 /// The `-D` choices of every kernel family, so an autotuner can override the defaults.
 /// `OpenCLBackend.Options.kernels` nil means `KernelConfig.defaults(for:)`.
-public struct KernelConfig: Hashable, Sendable {
+public struct KernelConfig: Hashable, Sendable, Codable {
     /// gemm.cl: a work-group computes a `tileM × tileN` block of C with
     /// `(tileN / workPerThreadN) × (tileM / workPerThreadM)` work-items, each holding a
     /// `workPerThreadM × workPerThreadN` micro-tile in registers; K advances `tileK` at a time
     /// through local memory (`4·tileK·(tileM + tileN + 2)` bytes).
-    public struct GEMM: Hashable, Sendable {
+    public struct GEMM: Hashable, Sendable, Codable {
         public var tileM: Int, tileN: Int, tileK: Int
         public var workPerThreadM: Int, workPerThreadN: Int
 
@@ -24,7 +24,7 @@ public struct KernelConfig: Hashable, Sendable {
             "-D TS_M=\(tileM) -D TS_N=\(tileN) -D TS_K=\(tileK) -D WPT_M=\(workPerThreadM) -D WPT_N=\(workPerThreadN)"
         }
 
-        func validate() throws {
+        package func validate() throws {
             guard [tileM, tileN, tileK, workPerThreadM, workPerThreadN].allSatisfy({ $0 >= 1 }),
                   tileM % workPerThreadM == 0, tileN % workPerThreadN == 0
             else {
@@ -36,14 +36,14 @@ public struct KernelConfig: Hashable, Sendable {
     }
 
     /// elementwise.cl: 1-D work-groups of `workGroupSize`, grid-stride loops.
-    public struct Elementwise: Hashable, Sendable {
+    public struct Elementwise: Hashable, Sendable, Codable {
         public var workGroupSize: Int
         public init(workGroupSize: Int = 256) { self.workGroupSize = workGroupSize }
     }
 
     /// rowwise.cl: one work-group of `workGroupSize` (a power of two) per row, tree reduction in
     /// local memory (`4·workGroupSize` bytes).
-    public struct Rowwise: Hashable, Sendable {
+    public struct Rowwise: Hashable, Sendable, Codable {
         public var workGroupSize: Int
         public init(workGroupSize: Int = 256) { self.workGroupSize = workGroupSize }
         var defines: String { "-D WG=\(workGroupSize)" }
@@ -52,14 +52,15 @@ public struct KernelConfig: Hashable, Sendable {
     /// attention.cl: a work-group of `queriesPerGroup` work-items (one query each) of one
     /// (batch, head); keys/values stream through local memory `keysPerTile` at a time.
     /// Local memory: `4·(max(queriesPerGroup·(D+1), 2·keysPerTile·D) + keysPerTile)` bytes.
-    public struct Attention: Hashable, Sendable {
+    public struct Attention: Hashable, Sendable, Codable {
         public var queriesPerGroup: Int
         public var keysPerTile: Int
         public init(queriesPerGroup: Int = 64, keysPerTile: Int = 32) {
             self.queriesPerGroup = queriesPerGroup
             self.keysPerTile = keysPerTile
         }
-        func localMemoryBytes(headDim d: Int) -> Int {
+        /// Local memory the kernel needs for head size `d`, bytes.
+        public func localMemoryBytes(headDim d: Int) -> Int {
             4 * (max(queriesPerGroup * (d + 1), 2 * keysPerTile * d) + keysPerTile)
         }
         func defines(headDim d: Int) -> String {
@@ -75,7 +76,7 @@ public struct KernelConfig: Hashable, Sendable {
     /// A call scores at most `chunkRows` catalog rows per launch pair and keeps at most
     /// `candidateBytes` of candidate slots (8 bytes per query and chunk row; more queries are
     /// processed in blocks). Filter local memory: `4·tileD·(tileQ + tileT + 2) + 8·tileQ` bytes.
-    public struct TopK: Hashable, Sendable {
+    public struct TopK: Hashable, Sendable, Codable {
         public var tileQ: Int, tileT: Int, tileD: Int
         public var workPerThreadQ: Int, workPerThreadT: Int
         public var mergeGroupSize: Int
@@ -106,7 +107,7 @@ public struct KernelConfig: Hashable, Sendable {
                                 TopK(tileQ: 16, tileT: 16, tileD: 8, workPerThreadQ: 2, workPerThreadT: 2),
                                 TopK(tileQ: 8, tileT: 8, tileD: 8, workPerThreadQ: 2, workPerThreadT: 2)]
 
-        func validate() throws {
+        package func validate() throws {
             guard [tileQ, tileT, tileD, workPerThreadQ, workPerThreadT, chunkRows, candidateBytes].allSatisfy({ $0 >= 1 }),
                   tileQ % workPerThreadQ == 0, tileT % workPerThreadT == 0, workPerThreadT <= 32,
                   mergeGroupSize >= 1, mergeGroupSize <= 1024, mergeGroupSize & (mergeGroupSize - 1) == 0

@@ -20,15 +20,19 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         public var cacheDirectory: String?
         /// false: keep programs in memory only.
         public var diskCache: Bool
-        /// Kernel tile sizes and work-group sizes; nil → `KernelConfig.defaults(for:)`.
+        /// Kernel tile sizes and work-group sizes, used as given; nil → the device's entry in the
+        /// tuning cache (`tuning`), else `KernelConfig.defaults(for:)`.
         public var kernels: KernelConfig?
+        /// Where tuned kernel parameters are read from when `kernels` is nil.
+        public var tuning: TuningSource
 
         public init(maxAllocationBytes: UInt64? = nil, cacheDirectory: String? = nil, diskCache: Bool = true,
-                    kernels: KernelConfig? = nil) {
+                    kernels: KernelConfig? = nil, tuning: TuningSource = .automatic) {
             self.maxAllocationBytes = maxAllocationBytes
             self.cacheDirectory = cacheDirectory
             self.diskCache = diskCache
             self.kernels = kernels
+            self.tuning = tuning
         }
 
         /// The cache directory used when `cacheDirectory` is nil (nil when no location is known).
@@ -48,32 +52,54 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     public let programCache: ProgramCache
     /// The kernel configuration in use.
     public let kernelConfig: KernelConfig
+    /// Where `kernelConfig` came from (tuning cache, defaults, caller).
+    public let tuningStatus: TuningStatus
     /// Largest single buffer, bytes (the device limit, or the lower `Options.maxAllocationBytes`).
     public let maxAllocationBytes: UInt64
 
     let context: OpenCLContext
     /// Whether `kernelConfig` came from the caller (then it is used as given, never shrunk).
     let customConfig: Bool
+    /// Appended to every program's `-D` list (a test seam for the tuner: a corrupting define).
+    let extraDefines: String
 
-    public init(device: OpenCLDevice, options: Options = .init()) throws {
+    public convenience init(device: OpenCLDevice, options: Options = .init()) throws {
         try CL.ensureLoaded()
-        openCLDevice = device
-        context = try OpenCLContext(device: device)
+        let context = try OpenCLContext(device: device)
         var maxAlloc = device.maxAllocationBytes
         if let limit = options.maxAllocationBytes {
             guard limit > 0 else { throw QuiverError.invalidArgument("OpenCLBackend: maxAllocationBytes must be > 0") }
             maxAlloc = min(maxAlloc, limit)
         }
-        maxAllocationBytes = maxAlloc
-        customConfig = options.kernels != nil
-        let config = options.kernels ?? KernelConfig.defaults(for: device)
+        let config: KernelConfig
+        let status: TuningStatus
+        if let given = options.kernels {
+            (config, status) = (given, .callerConfig)
+        } else {
+            let tuned = options.tuning.cache.map { $0.resolve(for: device) } ?? (nil, .untuned(cache: nil))
+            (config, status) = (tuned.kernels?.applied(to: KernelConfig.defaults(for: device)) ?? KernelConfig.defaults(for: device),
+                                tuned.status)
+        }
         try config.gemm.validate()
-        kernelConfig = config
         let dir = options.diskCache ? (options.cacheDirectory ?? Options.defaultCacheDirectory()) : nil
-        programCache = ProgramCache(context: context, directory: dir)
+        self.init(context: context, programCache: ProgramCache(context: context, directory: dir), maxAllocationBytes: maxAlloc,
+                  kernelConfig: config, customConfig: options.kernels != nil, tuningStatus: status, extraDefines: "")
+    }
+
+    private init(context: OpenCLContext, programCache: ProgramCache, maxAllocationBytes: UInt64, kernelConfig: KernelConfig,
+                 customConfig: Bool, tuningStatus: TuningStatus, extraDefines: String) {
+        let device = context.device
+        openCLDevice = device
+        self.context = context
+        self.programCache = programCache
+        self.maxAllocationBytes = maxAllocationBytes
+        self.kernelConfig = kernelConfig
+        self.customConfig = customConfig
+        self.tuningStatus = tuningStatus
+        self.extraDefines = extraDefines
         self.device = DeviceInfo(
             backend: "opencl", name: device.name, kind: device.type, computeUnits: device.computeUnits,
-            globalMemoryBytes: device.globalMemoryBytes, maxAllocationBytes: maxAlloc,
+            globalMemoryBytes: device.globalMemoryBytes, maxAllocationBytes: maxAllocationBytes,
             details: [
                 ("platform", "\(device.platformName) (\(device.platformVersion))"),
                 ("driver", device.driverVersion),
@@ -81,8 +107,20 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 ("fp16", device.supportsFP16 ? "cl_khr_fp16 (Quiver uses f16 as storage only)" : "storage only (no cl_khr_fp16)"),
                 ("local memory", "\(device.localMemoryBytes / 1024) KB"),
                 ("max work-group", "\(device.maxWorkGroupSize)"),
-                ("kernel cache", dir ?? "memory only"),
+                ("kernel cache", programCache.directory ?? "memory only"),
+                ("tuning", tuningStatus.summary),
             ])
+    }
+
+    /// A backend on the same context, queue and program cache that runs `kernels` exactly as
+    /// given (no fallbacks), so tensors of either backend work on both. For the tuner: one
+    /// variant per kernel configuration without re-uploading its inputs. `extraDefines` is
+    /// appended to every program's options (tests inject a corrupting define through it).
+    package func variant(kernels: KernelConfig, extraDefines: String = "") throws -> OpenCLBackend {
+        try kernels.gemm.validate()
+        try kernels.topK.validate()
+        return OpenCLBackend(context: context, programCache: programCache, maxAllocationBytes: maxAllocationBytes,
+                             kernelConfig: kernels, customConfig: true, tuningStatus: .callerConfig, extraDefines: extraDefines)
     }
 
     /// Program cache counters: memory hits, disk hits, source builds.
@@ -135,7 +173,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     }
 
     func kernel(_ family: KernelSources.Family, _ defines: String, _ name: String) throws -> CLKernel {
-        try programCache.program(family, defines: defines).kernel(name)
+        try programCache.program(family, defines: extraDefines.isEmpty ? defines : defines + " " + extraDefines).kernel(name)
     }
 
     /// A 1-D launch of `count` items with grid-stride kernels: the number of work-groups is capped

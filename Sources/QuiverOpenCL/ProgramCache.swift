@@ -39,6 +39,9 @@ public final class ProgramCache: @unchecked Sendable {
 
     public var stats: Stats { lock.withLock { counters } }
 
+    /// "family|options" of every program held in memory, sorted (what this cache has built or loaded).
+    package var programKeys: [String] { lock.withLock { programs.keys.sorted() } }
+
     /// The build options every program gets in front of its `-D` list.
     static let baseOptions = "-cl-std=CL1.2"
 

@@ -7,6 +7,12 @@ import QuiverOpenCL
 public struct BackendSelection: Sendable {
     public let backend: any ComputeBackend
     public let reason: String
+
+    /// For an OpenCL backend, where its kernel parameters came from (tuned, defaults, …); nil for the CPU.
+    public var kernelTuning: String? { (backend as? OpenCLBackend)?.tuningStatus.summary }
+
+    /// Problems to show the user, e.g. a corrupt tuning cache that was ignored.
+    public var warnings: [String] { [(backend as? OpenCLBackend)?.tuningStatus.warning].compactMap { $0 } }
 }
 
 /// Creates the backend the user asked for. The one place that knows the concrete backends.

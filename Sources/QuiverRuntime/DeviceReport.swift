@@ -24,6 +24,11 @@ public struct DeviceReport: Codable, Sendable {
         public var openCLCVersion: String
         public var driverVersion: String
         public var fp16: Bool
+        /// Whether the tuning cache has parameters for this device and the current kernels
+        /// (optional so reports written before `quiver tune` existed still decode).
+        public var tuned: Bool?
+        /// Where its kernel parameters come from (`TuningStatus.summary`).
+        public var tuning: String?
     }
 
     public struct CPUEntry: Codable, Sendable {
@@ -55,7 +60,11 @@ public struct DeviceReport: Codable, Sendable {
         var entries: [OpenCLEntry] = []
         do {
             let devices = try OpenCLDiscovery.devices()
-            entries = devices.map(OpenCLEntry.init)
+            let cache = TuningCache.defaultLocation(environment: environment)
+            entries = devices.map { device in
+                let status = cache?.resolve(for: device).status ?? .untuned(cache: nil)
+                return OpenCLEntry(device, tuning: status)
+            }
             if devices.isEmpty {
                 status = "no platform"
                 let icds = OpenCLDiscovery.icdFiles()
@@ -93,6 +102,7 @@ public struct DeviceReport: Codable, Sendable {
             lines.append("  [\(d.index)] \(d.name) (\(d.type), \(d.platform))")
             lines.append("      compute units \(d.computeUnits) at up to \(d.maxClockMHz) MHz, global memory \(Self.bytes(d.globalMemoryBytes)), max allocation \(Self.bytes(d.maxAllocationBytes)), local memory \(Self.bytes(d.localMemoryBytes))")
             lines.append("      \(d.openCLCVersion), driver \(d.driverVersion), fp16 \(d.fp16 ? "yes" : "no"), max work-group \(d.maxWorkGroupSize)")
+            if let tuning = d.tuning { lines.append("      kernels: \(tuning)") }
         }
         lines.append("CPU backend:")
         lines.append("  \(cpu.name): \(cpu.cores) threads, memory \(Self.bytes(cpu.memoryBytes))")
@@ -112,12 +122,12 @@ public struct DeviceReport: Codable, Sendable {
 }
 
 extension DeviceReport.OpenCLEntry {
-    init(_ d: OpenCLDevice) {
+    init(_ d: OpenCLDevice, tuning: TuningStatus) {
         self.init(index: d.index, platform: d.platformName, platformVersion: d.platformVersion, name: d.name,
                   vendor: d.vendor, type: d.type.rawValue, computeUnits: d.computeUnits, maxClockMHz: d.maxClockMHz,
                   globalMemoryBytes: d.globalMemoryBytes, maxAllocationBytes: d.maxAllocationBytes,
                   localMemoryBytes: d.localMemoryBytes, maxWorkGroupSize: d.maxWorkGroupSize,
                   openCLVersion: d.openCLVersion, openCLCVersion: d.openCLCVersion,
-                  driverVersion: d.driverVersion, fp16: d.supportsFP16)
+                  driverVersion: d.driverVersion, fp16: d.supportsFP16, tuned: tuning.isTuned, tuning: tuning.summary)
     }
 }

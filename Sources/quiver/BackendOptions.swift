@@ -16,6 +16,8 @@ struct BackendOptions: ParsableArguments {
         let choice = try BackendChoice.resolve(flag: backend, environment: env)
         let selection = try BackendFactory.make(choice, device: DeviceSelector.resolve(flag: device, environment: env))
         Log.info("backend: \(selection.backend.device.backend) on \(selection.backend.device.name) (\(selection.reason))")
+        if let tuning = selection.kernelTuning { Log.info("kernels: \(tuning)") }
+        for warning in selection.warnings { Log.info("warning: \(warning)") }
         return selection
     }
 }

@@ -35,15 +35,16 @@ enum TestDevice {
         return devices[wanted]
     }
 
+    /// Untuned (`tuning: .disabled`): the tests exercise the defaults whatever the user's tuning cache holds.
     static let shared: Result<OpenCLBackend?, any Error> = Result {
         guard let d = try device.get() else { return nil }
-        return try OpenCLBackend(device: d, options: .init(cacheDirectory: cacheDirectory))
+        return try OpenCLBackend(device: d, options: .init(cacheDirectory: cacheDirectory, tuning: .disabled))
     }
 
     /// A backend whose buffers are split above `maxAllocationBytes`.
     static let splitting: Result<OpenCLBackend?, any Error> = Result {
         guard let d = try device.get() else { return nil }
-        return try OpenCLBackend(device: d, options: .init(maxAllocationBytes: 4096, cacheDirectory: cacheDirectory))
+        return try OpenCLBackend(device: d, options: .init(maxAllocationBytes: 4096, cacheDirectory: cacheDirectory, tuning: .disabled))
     }
 
     /// The shared backend, or nil when OpenCL is absent and QUIVER_ALLOW_NO_OPENCL=1.

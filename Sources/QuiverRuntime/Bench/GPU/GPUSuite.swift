@@ -57,7 +57,7 @@ public struct GPUSuite {
         let cl = device.openCLDevice
         let peaks = DevicePeaks.resolve(deviceName: cl.name, globalMemoryBytes: cl.globalMemoryBytes,
                                         overrideGFLOPS: options.peakGFLOPS, overrideGBps: options.peakGBps)
-        var doc = GPUSuiteDocument(size: plan.size, seed: plan.seed, device: DeviceReport.OpenCLEntry(cl), peaks: peaks)
+        var doc = GPUSuiteDocument(size: plan.size, seed: plan.seed, device: DeviceReport.OpenCLEntry(cl, tuning: device.tuningStatus), peaks: peaks)
         doc.kernels = String(describing: device.kernelConfig)
         log("[device] \(cl.name) (\(cl.vendor)), driver \(cl.driverVersion), \(cl.computeUnits) compute units at up to \(cl.maxClockMHz) MHz, "
             + "\(DeviceReport.bytes(cl.globalMemoryBytes)) global, \(DeviceReport.bytes(cl.localMemoryBytes)) local, max allocation \(DeviceReport.bytes(cl.maxAllocationBytes))")
