@@ -1,18 +1,14 @@
 import Foundation
+import QuiverRuntime
 
 /// SplitMix64: small, fast, reproducible. Tests draw a fresh seed each run (printed in every
 /// failure message via `TestSeed.current`); set `QUIVER_TEST_SEED` to replay a failing run.
+/// The same sequence as `quiver bench`'s `BenchRandom` (which it wraps), plus test helpers.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    private var source: BenchRandom
+    public init(seed: UInt64) { source = BenchRandom(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { source.next() }
 
     /// Uniform floats in `range`.
     public mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
