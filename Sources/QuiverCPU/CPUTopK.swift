@@ -11,10 +11,9 @@ extension CPUBackend {
 
     /// Blocked sgemm, then per query a scan of the score block against the heap threshold held in
     /// a register (FAISS's `exhaustive_L2sqr_blas` / `ResultHandler` scheme). f16 and i8 tiles are
-    /// widened to f32 one block at a time (`TopKWork`). With ≥ 128 queries per thread each thread
-    /// takes a slice of the queries through the whole tile with single-threaded sgemm; with fewer,
-    /// OpenBLAS's threads share each product and ours share the scan. See
-    /// `ComputeBackend.similarityTopK`.
+    /// widened to f32 one block at a time (`TopKWork`). Above `queriesPerPiece` queries each thread
+    /// takes a slice of the queries through the whole tile; with fewer, the threads share each
+    /// block's sgemm (fixed item slices) and then its scans. See `ComputeBackend.similarityTopK`.
     public func similarityTopK(queries: DeviceTensor, tile: DeviceTensor, rowScale: DeviceTensor?, rowBias: DeviceTensor?,
                                firstRow: Int, exclusions: RowExclusions?, top: TopKLists) throws {
         try topK(queries, tile, rowScale, rowBias, firstRow, exclusions, top, approximate: false)
@@ -57,24 +56,34 @@ extension CPUBackend {
         forEachQuery(q, k, topScores, topRows) { $0.open() }
         defer { forEachQuery(q, k, topScores, topRows) { $0.close() } }
 
-        if threads > 1, q >= Self.queriesPerThreadToSplit * threads {
-            // Each thread takes a slice of the queries through the whole tile: single-threaded
-            // sgemm (or bf16 kernel) + scan of its own heaps, no hand-offs between OpenBLAS's
-            // threads and ours per block (measured ~10% of the time at 1024 queries).
-            let parts = threads
-            BLASThreads.shared.singleThreaded(restoring: threads) {
+        // Every sgemm runs single-threaded, on pieces cut the same way whatever other ops do to
+        // OpenBLAS's process-wide thread count meanwhile: OpenBLAS's sums depend on a call's shape and
+        // on its own thread count (measured: 1 vs 2 threads, or one [1000, 1024] call vs two
+        // [500, 1024] calls, change the last bits of about half the scores), and the scores decide
+        // the order of near-ties. So a call's scores are the same bits on every run with the same
+        // `threads`, and with up to `queriesPerPiece` queries for any `threads`.
+        BLASThreads.shared.singleThreaded(restoring: threads) {
+            if threads > 1, q > Self.queriesPerPiece {
+                // Each thread takes a slice of the queries through the whole tile, one sgemm per
+                // block (no hand-offs between threads per block).
+                let parts = threads
                 DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    work.run(queries: (q * p / parts)..<(q * (p + 1) / parts), parallel: Parallel(threads: 1))
+                    work.run(queries: (q * p / parts)..<(q * (p + 1) / parts), parallel: Parallel(threads: 1), itemsPerCall: nil)
                 }
+            } else if q > Self.queriesPerPiece {
+                work.run(queries: 0..<q, parallel: parallel, itemsPerCall: nil)
+            } else {
+                // Few queries: the threads share each block's sgemm (fixed item slices), then its scans.
+                work.run(queries: 0..<q, parallel: parallel, itemsPerCall: Self.itemsPerCall)
             }
-        } else {
-            BLASThreads.shared.prepareForGemm(threads: threads)
-            work.run(queries: 0..<q, parallel: parallel)
         }
     }
 
-    /// Queries per thread from which a call is split by queries across threads.
-    static let queriesPerThreadToSplit = 128
+    /// Up to this many queries the threads share each block; above, they split the queries.
+    static let queriesPerPiece = 256
+    /// Item rows per sgemm call when the threads share a block: fixed, so the calls' shapes (and so
+    /// the scores' bits) do not depend on how many threads share it.
+    static let itemsPerCall = 256
 
     /// Offers `raw[0..<count]` (rows `firstRow...`, after scale and bias) to `heap`: a C filter
     /// (`qsk_filter_ge`, one AVX-512 compare per 16 scores) keeps the scores that reach the heap's

@@ -18,8 +18,9 @@ struct TopKWork: @unchecked Sendable {
     let bf16: Bool
 
     /// Scores queries `range` against every tile row; `parallel` splits the work inside a block
-    /// (a single thread when the caller already split the queries).
-    func run(queries range: Range<Int>, parallel: Parallel) {
+    /// (a single thread when the caller already split the queries). `itemsPerCall`: sgemm takes a
+    /// block in slices of this many items (shared among the threads); nil: one call per block.
+    func run(queries range: Range<Int>, parallel: Parallel, itemsPerCall: Int?) {
         let q = range.count
         guard q > 0 else { return }
         let itemBlock = min(t, CPUBackend.itemsPerBlock)
@@ -47,8 +48,8 @@ struct TopKWork: @unchecked Sendable {
                 } else if d == 0 {
                     block.update(repeating: 0, count: m * n)
                 } else {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(d), 1,
-                                queries + (range.lowerBound + q0) * d, Int32(d), items, Int32(d), 0, block, Int32(n))
+                    scores(queries: queries + (range.lowerBound + q0) * d, m, items: items, n, into: block,
+                           itemsPerCall: itemsPerCall ?? n, parallel: parallel)
                 }
                 parallel.forEach(m, costPerItem: n) { rows in
                     for r in rows {
@@ -59,6 +60,22 @@ struct TopKWork: @unchecked Sendable {
                                         bias: bias.map { $0 + i0 }, excluded: skip, into: heap)
                     }
                 }
+            }
+        }
+    }
+
+    /// `block[m, n] = queries[m, d] · items[n, d]ᵀ`, as single-threaded sgemm calls over slices of
+    /// `itemsPerCall` items, shared among `parallel`'s threads.
+    private func scores(queries: UnsafePointer<Float>, _ m: Int, items: UnsafePointer<Float>, _ n: Int,
+                        into block: UnsafeMutablePointer<Float>, itemsPerCall: Int, parallel: Parallel) {
+        let d = d
+        let slices = (n + itemsPerCall - 1) / itemsPerCall
+        parallel.forEach(slices, costPerItem: 2 * m * d * itemsPerCall) { range in
+            for s in range {
+                let j = s * itemsPerCall
+                let width = min(itemsPerCall, n - j)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(width), Int32(d), 1,
+                            queries, Int32(d), items + j * d, Int32(d), 0, block + j, Int32(n))
             }
         }
     }
