@@ -4,9 +4,10 @@ import QuiverRuntime
 import QuiverServer
 import Testing
 
-/// Real clients in a second process over loopback: the official `openai` Python client (skipped
-/// when `pip install openai` has not been run; scripts/install-deps.sh installs it), and a bounded
-/// overload by many concurrent Python clients (python3's standard library only).
+/// Real clients in another process over loopback, against `quiver serve` in a third: the official
+/// `openai` Python client (skipped when `pip install openai` has not been run;
+/// scripts/install-deps.sh installs it), and a bounded overload by many concurrent Python clients
+/// (python3's standard library only).
 @Suite(.serialized) struct PythonClientTests {
     static let scripts = ServerFixture.root.appendingPathComponent("scripts/serve")
 
@@ -28,23 +29,25 @@ import Testing
         try JSONSerialization.data(withJSONObject: picked.map { parity.sentences[$0] }).write(to: dir)
         defer { try? FileManager.default.removeItem(at: dir) }
 
-        try await LiveServer.run(try ServerFixture.server { $0.apiKey = "client-key" }) { client in
-            let port = client.port
-            let run = try await ExternalProcess.run(try #require(ExternalProcess.python), [
-                Self.scripts.appendingPathComponent("openai_client_check.py").path, "--base-url", "http://127.0.0.1:\(port)/v1",
-                "--model", "all-MiniLM-L6-v2", "--texts", dir.path, "--api-key", "client-key"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let output = try JSONDecoder().decode(OpenAIOutput.self, from: Data(run.stdout.utf8))
-            #expect(output.model == "all-MiniLM-L6-v2" && output.default.count == picked.count)
-            for (row, i) in picked.enumerated() {
-                #expect(ServerFixture.maxDifference(output.default[row], parity.embedding(i)) <= 2e-4, "sentence \(i)")
-                // The base64 the client asks for by default decodes to the float answer (two runs of
-                // the model, which may differ in the last bits when batched differently).
-                #expect(ServerFixture.maxDifference(output.default[row], output.float[row]) <= 1e-6)
-            }
-            #expect(output.usage.prompt_tokens == picked.map { parity.ids($0).count }.reduce(0, +))
-            #expect(output.status_404?.status == 404 && output.status_404?.code == "model_not_found")
+        // `quiver serve` as a user starts it (in its own process: see `ServeProcess`).
+        let server = try await ServeProcess(["--model", ServerFixture.modelPath, "--backend", "cpu", "--api-key", "client-key",
+                                             "--policy", "window", "--max-batch", "32", "--max-delay", "2ms"])
+        defer { server.stop() }
+        let run = try await ExternalProcess.run(try #require(ExternalProcess.python), [
+            Self.scripts.appendingPathComponent("openai_client_check.py").path,
+            "--base-url", server.base.appendingPathComponent("v1").absoluteString,
+            "--model", "all-MiniLM-L6-v2", "--texts", dir.path, "--api-key", "client-key"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = try JSONDecoder().decode(OpenAIOutput.self, from: Data(run.stdout.utf8))
+        #expect(output.model == "all-MiniLM-L6-v2" && output.default.count == picked.count)
+        for (row, i) in picked.enumerated() {
+            #expect(ServerFixture.maxDifference(output.default[row], parity.embedding(i)) <= 2e-4, "sentence \(i)")
+            // The base64 the client asks for by default decodes to the float answer (two runs of
+            // the model, which may differ in the last bits when batched differently).
+            #expect(ServerFixture.maxDifference(output.default[row], output.float[row]) <= 1e-6)
         }
+        #expect(output.usage.prompt_tokens == picked.map { parity.ids($0).count }.reduce(0, +))
+        #expect(output.status_404?.status == 404 && output.status_404?.code == "model_not_found")
     }
 
     struct OverloadOutput: Decodable {
@@ -58,23 +61,26 @@ import Testing
     /// the rest get 429 with Retry-After; no 5xx, no dropped connection, `/health` right after.
     @Test(.enabled(if: ExternalProcess.python != nil, "needs python3"))
     func overloadFromAnotherProcessGets429sAndNo5xx() async throws {
-        let engine = try ServerFixture.engine(catalog: false, policy: .window(maxBatch: 16, maxDelay: .milliseconds(5)), queueCapacity: 8)
-        try await LiveServer.run(try ServerFixture.server([ServedModel(engine: engine)])) { client in
-            let port = client.port
-            let run = try await ExternalProcess.run(try #require(ExternalProcess.python), [
-                Self.scripts.appendingPathComponent("overload.py").path, "--url", "http://127.0.0.1:\(port)",
-                "--concurrency", "32", "--duration", "2", "--max-requests", "4000", "--inputs", "4"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let output = try JSONDecoder().decode(OverloadOutput.self, from: Data(run.stdout.utf8))
-            #expect((output.statuses["200"] ?? 0) > 0, "\(output.statuses)")
-            #expect((output.statuses["429"] ?? 0) > 0, "\(output.statuses)")
-            #expect(Set(output.statuses.keys).isSubset(of: ["200", "429"]), "\(output.statuses)")
-            #expect(output.transport_errors == 0 && output.missing_retry_after == 0)
-            #expect(output.health == 200)
-            // And it still embeds correctly.
-            let parity = try ServerFixture.parity()
-            let after = try ServerFixture.decode([[Float]].self, try await ServerFixture.post(client, "/embed", ["inputs": parity.sentences[1]]))
-            #expect(ServerFixture.maxDifference(after[0], parity.embedding(1)) <= 2e-4)
-        }
+        let server = try await ServeProcess(["--model", ServerFixture.modelPath, "--backend", "cpu", "--policy", "window",
+                                             "--max-batch", "16", "--max-delay", "5ms", "--queue-capacity", "8"])
+        defer { server.stop() }
+        let run = try await ExternalProcess.run(try #require(ExternalProcess.python), [
+            Self.scripts.appendingPathComponent("overload.py").path, "--url", server.base.absoluteString,
+            "--concurrency", "32", "--duration", "2", "--max-requests", "4000", "--inputs", "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = try JSONDecoder().decode(OverloadOutput.self, from: Data(run.stdout.utf8))
+        #expect((output.statuses["200"] ?? 0) > 0, "\(output.statuses)")
+        #expect((output.statuses["429"] ?? 0) > 0, "\(output.statuses)")
+        #expect(Set(output.statuses.keys).isSubset(of: ["200", "429"]), "\(output.statuses)")
+        #expect(output.transport_errors == 0 && output.missing_retry_after == 0)
+        #expect(output.health == 200)
+        // And it still embeds correctly.
+        let parity = try ServerFixture.parity()
+        let body = try JSONSerialization.data(withJSONObject: ["inputs": parity.sentences[1]])
+        let (status, data) = try await ServeCLITests.request(server.base.appendingPathComponent("embed"),
+                                                             json: String(decoding: body, as: UTF8.self))
+        #expect(status == 200)
+        let after = try JSONDecoder().decode([[Float]].self, from: data)
+        #expect(ServerFixture.maxDifference(after[0], parity.embedding(1)) <= 2e-4)
     }
 }

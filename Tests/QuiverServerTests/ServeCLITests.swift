@@ -57,27 +57,12 @@ import Testing
     }
 
     @Test func servesAndDrainsOnSIGTERM() async throws {
-        let exe = try #require(Self.binary, "build the quiver binary first (swift build)")
-        let process = Process()
-        process.executableURL = exe
         // A window of 10 minutes: the request below waits in the queue, in flight, until SIGTERM
         // makes the server drain (run what it queued at once) instead of waiting for the window.
-        process.arguments = ["serve", "--model", ServerFixture.modelPath, "--port", "0", "--backend", "cpu",
-                             "--policy", "window", "--max-batch", "1000", "--max-delay", "600s"]
-        let err = Pipe()
-        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
-        let log = LineReader(err)
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        var base: URL?
-        try await Self.waitFor("the listening line") {
-            if let range = log.all.range(of: #"listening on http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-                base = URL(string: String(log.all[range].dropFirst("listening on ".count)))
-            }
-            return base != nil || !process.isRunning
-        }
-        let url = try #require(base, "no listening line: \(log.all)")
+        let server = try await ServeProcess(["--model", ServerFixture.modelPath, "--backend", "cpu",
+                                             "--policy", "window", "--max-batch", "1000", "--max-delay", "600s"])
+        defer { server.stop() }
+        let (process, log, url) = (server.process, server.log, server.base!)
         #expect(try await Self.request(url.appendingPathComponent("health")).0 == 200)
 
         // An embed request that sits in the batching window, then SIGTERM while it is in flight.
