@@ -1,7 +1,7 @@
 /// Minimal JSON writing for hot output loops (no Foundation encoder per line).
-enum JSONText {
+public enum JSONText {
     /// Appends `text` as a JSON string literal (RFC 8259 escapes).
-    static func appendString(_ out: inout [UInt8], _ text: String) {
+    public static func appendString(_ out: inout [UInt8], _ text: String) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
