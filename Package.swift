@@ -3,7 +3,8 @@ import PackageDescription
 
 // Quiver: GPU-accelerated compute engine for recommendation and search.
 // Dependencies point one way: QuiverCore <- {QuiverCPU, QuiverOpenCL, QuiverModels, QuiverText, QuiverScoring};
-// QuiverScheduler is a leaf; QuiverRuntime depends on all of them; the CLI on QuiverRuntime.
+// QuiverScheduler is a leaf; QuiverRuntime depends on all of them; QuiverServer and QuiverHTTPBench
+// (the benchmark's HTTP client) on QuiverRuntime; the CLI on those.
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v14)],
@@ -15,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // Already in the graph through Hummingbird; named for the benchmark's HTTP client.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // OpenCL is loaded at run time (dlopen of libOpenCL.so.1), so a binary without the ICD
@@ -51,9 +54,14 @@ let package = Package(
         // HTTP routes (OpenAI, TEI, search/recommend, metrics) over `Engine`.
         .target(name: "QuiverServer", dependencies: ["QuiverRuntime", .product(name: "Hummingbird", package: "hummingbird"),
                                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        // `quiver bench --url`: the load generator's HTTP/1.1 client (SwiftNIO), kept out of
+        // QuiverRuntime so the engine does not depend on a network stack.
+        .target(name: "QuiverHTTPBench", dependencies: ["QuiverRuntime", .product(name: "NIOCore", package: "swift-nio"),
+                                                      .product(name: "NIOPosix", package: "swift-nio"),
+                                                      .product(name: "NIOHTTP1", package: "swift-nio")]),
         .executableTarget(
             name: "quiver",
-            dependencies: ["QuiverRuntime", "QuiverServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["QuiverRuntime", "QuiverServer", "QuiverHTTPBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "GEMMBench",
@@ -76,7 +84,7 @@ let package = Package(
         .testTarget(name: "QuiverModelsTests", dependencies: ["QuiverModels", "QuiverTestSupport"]),
         .testTarget(name: "QuiverScoringTests", dependencies: ["QuiverScoring", "QuiverTestSupport"]),
         .testTarget(name: "QuiverSchedulerTests", dependencies: ["QuiverScheduler"]),
-        .testTarget(name: "QuiverServerTests", dependencies: ["QuiverServer", "QuiverTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "QuiverServerTests", dependencies: ["QuiverServer", "QuiverHTTPBench", "QuiverTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "CScoreKernelsTests", dependencies: ["CScoreKernels"]),
     ]
 )

@@ -20,9 +20,9 @@ mkdir -p "$scratch/static-libs"
 static_libs="$(cd "$scratch/static-libs" && pwd)"
 ln -sf "$openblas_a" "$static_libs/libopenblas.a"
 
-# QUIVER_NO_URLSESSION: FoundationNetworking (bench --url) would link libcurl; left out here.
+# `quiver bench --url` uses SwiftNIO (no FoundationNetworking, hence no libcurl), so it is in here too.
 swift build -c release --product quiver --scratch-path "$scratch" \
-  --static-swift-stdlib -Xswiftc -DQUIVER_NO_URLSESSION \
+  --static-swift-stdlib \
   -Xlinker -L"$static_libs"
 
 mkdir -p dist

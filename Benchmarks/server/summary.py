@@ -21,6 +21,12 @@ def single(result):
     return run["latency_ms"], run["throughput"]
 
 
+def load_range(result):
+    """Lowest and highest 1-minute load average seen at the start or end of any run."""
+    values = [v for run in policy(result)["runs"] for v in run.get("load_average", [])]
+    return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+
 def main(prefix):
     http, local = load(prefix, "http"), load(prefix, "inprocess")
     http_rate, local_rate = policy(http)["max_sustainable_rate"], policy(local)["max_sustainable_rate"]
@@ -35,7 +41,12 @@ def main(prefix):
         d = http_lat[p] - local_lat[p]
         print(f"| single request {p} (ms, one client) | {http_lat[p]:.2f} | {local_lat[p]:.2f} | +{d:.2f} ms |")
     print(f"| single client throughput (req/s) | {http_tp:.0f} | {local_tp:.0f} | |")
+    print("| load average during the runs (1 min) | "
+          + " | ".join("{:.2f}–{:.2f}".format(*load_range(r)) for r in (http, local)) + " | |")
+    client = http.get("settings", {}).get("connections")
     print()
+    print(f"HTTP client: SwiftNIO HTTP/1.1, keep-alive, up to {client or '?'} connections. "
+          f"OPENBLAS_CORETYPE={local.get('settings', {}).get('openblas_coretype', '?')}.\n")
     print("Issue 7's bar: HTTP throughput at the same p99 target ≥ 0.9× in process, single-request "
           "overhead ≤ 1 ms (p50 difference above).")
 

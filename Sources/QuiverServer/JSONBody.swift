@@ -26,8 +26,14 @@ enum JSONBody {
         }
     }
 
-    /// A 200 (or `status`) response with `value` as JSON.
+    /// A 200 (or `status`) response with `value` as JSON; a `JSONWritable` value writes itself.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        if let writable = value as? any JSONWritable {
+            var out: [UInt8] = []
+            if writable.writeJSON(into: &out) {
+                return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)

@@ -40,11 +40,11 @@ enum TEIRoutes {
     static func register(on router: Router<BasicRequestContext>, state: ServerState) {
         router.post("/embed") { request, _ in
             let body = try await JSONBody.decode(EmbedRequest.self, from: request, limit: state.configuration.maxBodyBytes)
-            return try JSONBody.response(try await embed(body, state: state))
+            return try JSONBody.response(FloatRows(rows: try await embed(body, state: state)))
         }
         router.post("/embed_all") { request, _ in
             let body = try await JSONBody.decode(EmbedAllRequest.self, from: request, limit: state.configuration.maxBodyBytes)
-            return try JSONBody.response(try await embedAll(body, state: state))
+            return try JSONBody.response(FloatRowGroups(groups: try await embedAll(body, state: state)))
         }
         TEITokenRoutes.register(on: router, state: state)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import QuiverHTTPBench
 import QuiverRuntime
 
 /// `quiver bench`: load-tests the in-process `Engine` (or an HTTP endpoint) and reports client-side
@@ -30,6 +31,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Model folder or hub id for the in-process engine.") var model: String?
     @Option(help: "HTTP endpoint instead of the in-process engine (POST /v1/embeddings is appended).") var url: String?
     @Option(help: "The \"model\" field sent over HTTP (default: the --model folder name, else omitted).") var apiModel: String?
+    @Option(help: "Most HTTP connections open at once (keep-alive; a new one whenever all are busy).") var connections = 512
     @Option(help: "Catalog (.npy/.safetensors) for the search and recommend workloads.") var catalog: String?
     @Option(help: "Item ids of the catalog, one per line.") var ids: String?
     @Option(help: "Similarity: dot, cosine or l2.") var metric: Metric = .cosine
@@ -83,6 +85,7 @@ struct Bench: ParsableCommand {
         }
         guard (model == nil) != (url == nil) else { throw ValidationError("give either --model (in-process engine) or --url (HTTP endpoint)") }
         if url != nil, workload != .embed { throw ValidationError("over HTTP only --workload embed is supported") }
+        if connections < 1 { throw ValidationError("--connections must be at least 1") }
         if url != nil, policies != nil { throw ValidationError("--policies needs the in-process engine (--model); the server picks its own policy") }
         if workload != .embed, catalog == nil { throw ValidationError("--workload \(workload.rawValue) needs --catalog") }
         if sweep {
@@ -152,13 +155,14 @@ struct Bench: ParsableCommand {
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset",
         ]
         if let timeout { settings["timeout"] = timeout }
+        if url != nil { settings["connections"] = String(connections) }
         let document = BenchDocument(target: url ?? "engine (in process)",
                                      backend: backend.map { "\($0.device.backend) on \($0.device.name)" } ?? "remote",
                                      model: modelName ?? apiModel, workload: workload.rawValue,
                                      latencyTargetMs: seconds(target) * 1000, settings: settings)
         // Over HTTP the server applies its own policy; results are labelled "server".
         return BenchJob(policies: url == nil ? parsed.map { (BenchSpec.name($0), $0) } : [("server", .slo)],
-                        config: config, backend: backend, url: url, apiModel: apiModel ?? modelName,
+                        config: config, backend: backend, url: url, apiModel: apiModel ?? modelName, connections: connections,
                         timeout: try timeout.map { try BenchSpec.duration($0, defaultUnit: "ms") },
                         kind: workload, texts: try texts.map(Workload.texts(file:)) ?? Workload.generatedQueries(count: queryCount, seed: seed),
                         k: k, plan: plan, document: document, json: json, reports: report)
@@ -179,6 +183,7 @@ private struct BenchJob: Sendable {
     var backend: (any ComputeBackend)?
     var url: String?
     var apiModel: String?
+    var connections: Int
     var timeout: Duration?
     var kind: WorkloadKind
     var texts: [String]
@@ -195,7 +200,7 @@ private struct BenchJob: Sendable {
             let target: any BenchTarget
             var items: [String] = []
             if let url {
-                target = try HTTPTarget(url: url, model: apiModel)
+                target = try HTTPTarget(url: url, model: apiModel, connections: connections)
             } else {
                 var config = config
                 config.policy = policy
