@@ -1,5 +1,4 @@
 import CBLAS
-import CVectorMath
 import QuiverCore
 
 extension CPUBackend {
@@ -38,35 +37,11 @@ extension CPUBackend {
         } else {
             beta = 0
         }
-        if transposeB, m <= Self.smallGemmMaxRows, smallGemm(m, n, k, ta.floats, tb.floats, beta, cp) {
-            epilogue(cp, rows: m, columns: n, bias: nil, activation: activation)
-            return
-        }
         BLASThreads.shared.prepareForGemm(threads: threads)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, ta.floats, Int32(k),
                     tb.floats, transposeB ? Int32(k) : Int32(n), beta, cp, Int32(n))
         epilogue(cp, rows: m, columns: n, bias: nil, activation: activation)
-    }
-
-    /// Rows of `a` up to which `a · bᵀ` skips sgemm: OpenBLAS packs all of b (the weights) on
-    /// every call, which for a short query's ~8 token rows costs more than the product itself.
-    static let smallGemmMaxRows = 48
-    /// Output columns per task of the small-row product (each task streams its rows of b once).
-    static let smallGemmColumnsPerTask = 64
-
-    /// `c = a · bᵀ + beta · c` with `CVectorMath`'s unpacked kernel, the columns split over the
-    /// threads; false (nothing done) where the CPU lacks AVX2 + FMA.
-    private func smallGemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                           _ beta: Float, _ c: UnsafeMutablePointer<Float>) -> Bool {
-        guard qvm_variant().pointee == UInt8(ascii: "a") else { return false }  // "avx512" / "avx2-fma"
-        let width = Self.smallGemmColumnsPerTask
-        let tasks = (n + width - 1) / width
-        parallel.forEach(tasks, costPerItem: 2 * m * k * width) { range in
-            let (n0, n1) = (range.lowerBound * width, min(n, range.upperBound * width))
-            _ = qvm_gemm_nt_small(m, n0, n1, k, a, b, beta, c, n)
-        }
-        return true
     }
 
     /// `c[r, :] = activation(c[r, :] + bias)` for every row, in place; nothing for identity

@@ -4,10 +4,7 @@ import QuiverTestSupport
 import Testing
 
 @Suite struct GemmTests {
-    /// Includes the shapes of the unpacked few-rows kernel (a · bᵀ with M ≤ 48: pairs of rows × 4
-    /// columns, row, column and K tails; 131 columns span 3 tasks) and M = 49, just past it.
-    @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3), (1, 5000, 7),
-                      (2, 4, 8), (3, 9, 17), (48, 131, 389), (5, 1536, 384), (49, 5, 40)])
+    @Test(arguments: [(1, 1, 1), (7, 33, 5), (33, 7, 129), (129, 17, 64), (64, 130, 3), (1, 5000, 7)])
     func matchesFloat64(m: Int, n: Int, k: Int) throws {
         var rng = SeededRandom(seed: UInt64(m * 10_000 + n * 100 + k))
         let a = rng.floats(m * k), bias = rng.floats(n)

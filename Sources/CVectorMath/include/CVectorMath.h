@@ -24,12 +24,6 @@ int qvm_activate(int activation, const float *x, const float *addend, float *out
 /// Σ x[i]. Returns 0, or -2 when the CPU has neither AVX-512 nor AVX2+FMA (nothing written).
 int qvm_exp_shifted(float *x, size_t n, float m, float *sum);
 
-/// c[i, j] = beta · c[i, j] + Σₚ a[i, p] · w[j, p] for rows i < m and columns n0 ≤ j < n1 (a: [m, k],
-/// w: [n, k], c: row stride ldc; beta 0 ignores c's old values). For few rows of a: w is read once,
-/// unpacked. Returns -2 (nothing done) where the CPU lacks AVX2 + FMA; the caller uses sgemm.
-int qvm_gemm_nt_small(size_t m, size_t n0, size_t n1, size_t k, const float *a, const float *w, float beta,
-                      float *c, size_t ldc);
-
 /// The version qvm_activate runs on this CPU: "avx512", "avx2-fma" or "baseline" (= returns -2).
 const char *qvm_variant(void);
 
