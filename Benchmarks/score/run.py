@@ -67,14 +67,16 @@ def main():
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--scratch-path", default=".build", help="SwiftPM build folder to build in and run quiver from")
     ap.add_argument("--no-numpy", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "Benchmarks", "results"))
     args = ap.parse_args()
     import numpy as np
 
     if not args.no_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "quiver"], cwd=ROOT, check=True)
-    quiver = os.path.join(ROOT, ".build", "release", "quiver")
+        subprocess.run(["swift", "build", "-c", "release", "--product", "quiver", "--scratch-path", args.scratch_path],
+                       cwd=ROOT, check=True)
+    quiver = os.path.join(ROOT, args.scratch_path, "release", "quiver")
     tmp = tempfile.mkdtemp(prefix="quiver-score-bench-")
     cat_path, q_path = os.path.join(tmp, "catalog.npy"), os.path.join(tmp, "queries.npy")
     rng = np.random.default_rng(42)
@@ -85,7 +87,9 @@ def main():
     np.save(q_path, rng.standard_normal((args.queries, args.dim), dtype=np.float32))
     cores = os.cpu_count()
     base_env = dict(os.environ, OMP_NUM_THREADS=str(cores))
-    skx_env = dict(base_env, OPENBLAS_CORETYPE="SkylakeX")
+    # OpenBLAS's AVX-512 kernels only where the CPU has AVX-512 (elsewhere they die of SIGILL).
+    avx512 = " avx512f " in " " + open("/proc/cpuinfo").read().split("flags", 1)[-1].split("\n", 1)[0] + " "
+    skx_env = dict(base_env, OPENBLAS_CORETYPE="SkylakeX") if avx512 else base_env
     convert_seconds = {}
     for precision in ("f16", "int8"):
         convert_seconds[precision], _ = timed([quiver, "catalog", "convert", "--input", cat_path, "--to", precision, "--output",
@@ -100,8 +104,10 @@ def main():
         "quiver f16 + exact rescoring": quiver_job("quiver-f16", os.path.join(tmp, "catalog.f16.safetensors"), ("--rescore", cat_path)),
         "quiver int8 + exact rescoring": quiver_job("quiver-int8", os.path.join(tmp, "catalog.int8.safetensors"), ("--rescore", cat_path)),
         "faiss (machine OpenBLAS core)": lambda: timed([sys.executable, "-c", FAISS_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "faiss")], base_env),
-        "faiss (OPENBLAS_CORETYPE=SkylakeX)": lambda: timed([sys.executable, "-c", FAISS_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "faiss")], skx_env),
     }
+    if avx512:
+        peers["faiss (OPENBLAS_CORETYPE=SkylakeX)"] = lambda: timed(
+            [sys.executable, "-c", FAISS_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "faiss")], skx_env)
     if not args.no_numpy:
         peers["numpy (matmul + argpartition)"] = lambda: timed([sys.executable, "-c", NUMPY_JOB, cat_path, q_path, str(args.k), os.path.join(tmp, "numpy")], skx_env)
     best = {name: float("inf") for name in peers}
