@@ -63,15 +63,13 @@ extension CPUBackend {
         // the order of near-ties. So a call's scores are the same bits on every run with the same
         // `threads`, and with up to `queriesPerPiece` queries for any `threads`.
         BLASThreads.shared.singleThreaded(restoring: threads) {
-            if threads > 1, q > Self.queriesPerPiece {
+            if q > Self.queriesPerPiece {
                 // Each thread takes a slice of the queries through the whole tile, one sgemm per
                 // block (no hand-offs between threads per block).
                 let parts = threads
                 DispatchQueue.concurrentPerform(iterations: parts) { p in
                     work.run(queries: (q * p / parts)..<(q * (p + 1) / parts), parallel: Parallel(threads: 1), itemsPerCall: nil)
                 }
-            } else if q > Self.queriesPerPiece {
-                work.run(queries: 0..<q, parallel: parallel, itemsPerCall: nil)
             } else {
                 // Few queries: the threads share each block's sgemm (fixed item slices), then its scans.
                 work.run(queries: 0..<q, parallel: parallel, itemsPerCall: Self.itemsPerCall)
