@@ -75,6 +75,8 @@ static int force_portable = 0;
 
 void qsk_force_portable_packing(int on) { __atomic_store_n(&force_portable, on != 0, __ATOMIC_RELAXED); }
 
+int qsk_internal_portable_forced(void) { return __atomic_load_n(&force_portable, __ATOMIC_RELAXED); }
+
 // 1 when pack_avx512.c may run (AVX-512 F/BW/VL; detected once, a benign race computes the same value).
 static int use_avx512(void) {
 #if QSK_PACK_AVX512

@@ -5,6 +5,9 @@
 
 #include "CScoreKernels.h"
 
+/// Nonzero while qsk_force_portable_packing is on (widen.c honours it too).
+int qsk_internal_portable_forced(void);
+
 #if defined(__x86_64__)
 #define QSK_PACK_AVX512 1
 void qsk_internal_pack_f32_avx512(const float *x, int N, int D, int ldx, void *packed);

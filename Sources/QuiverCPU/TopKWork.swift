@@ -1,4 +1,5 @@
 import CBLAS
+import CScoreKernels
 import QuiverCore
 
 /// One `similarityTopK` call's operands, and the blocked loop that scores a range of its queries
@@ -80,17 +81,19 @@ struct TopKWork: @unchecked Sendable {
         }
     }
 
-    /// Rows `rows` of an f16 or i8 tile as f32 (i8 values as they are; the row scale does the rest).
+    /// Rows `rows` of an f16 or i8 tile as f32 (i8 values as they are; the row scale does the rest),
+    /// in C with F16C / AVX2 where the CPU has them.
     private func widen(rows: Range<Int>, into out: UnsafeMutablePointer<Float>, parallel: Parallel) {
         let (base, d, tile) = (rows.lowerBound * d, d, tile)
         parallel.forEach(rows.count, costPerItem: d) { range in
-            for r in range {
-                let (src, dst) = (base + r * d, out + r * d)
-                switch tile.dtype {
-                case .f16: for c in 0..<d { dst[c] = Float(tile.halves[src + c]) }
-                case .i8: for c in 0..<d { dst[c] = Float(tile.int8s[src + c]) }
-                default: for c in 0..<d { dst[c] = tile.floats[src + c] }
+            let (src, dst, count) = (base + range.lowerBound * d, out + range.lowerBound * d, range.count * d)
+            switch tile.dtype {
+            case .f16:
+                UnsafeRawPointer(tile.halves + src).withMemoryRebound(to: UInt16.self, capacity: count) {
+                    qsk_widen_f16($0, count, dst)
                 }
+            case .i8: qsk_widen_i8(tile.int8s + src, count, dst)
+            default: dst.update(from: tile.floats + src, count: count)
             }
         }
     }

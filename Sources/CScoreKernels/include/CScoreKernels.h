@@ -60,8 +60,8 @@ int qsk_pack_queries(const float *q, int Q, int D, int ldq, void *packed);
 /// Returns 0; -1 for invalid arguments (ldOut < N); -2 when the CPU lacks AVX512_BF16.
 int qsk_bf16_scores(const void *queriesPacked, int Q, const void *itemsPacked, int N, int D, float *out, int ldOut);
 
-/// Tests only: nonzero makes the packing functions use their portable C version instead of the
-/// AVX-512 one (both produce the same bytes); 0 restores the automatic choice. Process-wide.
+/// Tests only: nonzero makes the packing and widening functions use their portable C version
+/// instead of the AVX-512 / F16C one (both produce the same bytes); 0 restores the automatic choice. Process-wide.
 void qsk_force_portable_packing(int on);
 
 /// The top-k scan's filter: writes the positions j < n (ascending) whose score
@@ -70,6 +70,13 @@ void qsk_force_portable_packing(int on);
 /// never pass. AVX-512 where available, else portable C; same results.
 int qsk_filter_ge(const float *raw, const float *scale, const float *bias, int n, float threshold,
                   int32_t *index, float *value);
+
+/// out[i] = x[i] for i < count: IEEE binary16 bit patterns widened to f32, exactly (F16C where the
+/// CPU has it, else portable C; same results).
+void qsk_widen_f16(const uint16_t *x, size_t count, float *out);
+
+/// out[i] = (float)x[i] for i < count (AVX2 where the CPU has it).
+void qsk_widen_i8(const int8_t *x, size_t count, float *out);
 
 /// 1 when qsk_bf16_scores runs on this CPU (AVX-512 F/BW/VL and BF16), else 0.
 int qsk_bf16_supported(void);
