@@ -18,12 +18,13 @@ public struct BackendSelection: Sendable {
 /// Creates the backend the user asked for. The one place that knows the concrete backends.
 public enum BackendFactory {
     /// Resolves `choice` and `device` (flags already merged with the environment) into a backend.
-    /// `auto` takes the first OpenCL GPU (or the `device` the user named); otherwise the CPU.
+    /// `auto` takes the first OpenCL GPU (or the `device` the user named); otherwise the CPU, with
+    /// `cpuThreads` threads (nil: `QUIVER_THREADS` or every core).
     public static func make(_ choice: BackendChoice, device selector: DeviceSelector? = nil,
-                            openCLOptions: OpenCLBackend.Options = .init()) throws -> BackendSelection {
+                            openCLOptions: OpenCLBackend.Options = .init(), cpuThreads: Int? = nil) throws -> BackendSelection {
         switch choice {
         case .cpu:
-            return BackendSelection(backend: CPUBackend(), reason: "cpu backend requested")
+            return BackendSelection(backend: CPUBackend(threads: cpuThreads), reason: "cpu backend requested")
         case .opencl:
             let devices = try OpenCLDiscovery.devices()
             let device = try pick(selector, from: devices, requireGPU: false)
@@ -35,9 +36,12 @@ public enum BackendFactory {
                 return BackendSelection(backend: try OpenCLBackend(device: device, options: openCLOptions),
                                         reason: "auto picked opencl: \(why)")
             }
-            return BackendSelection(backend: CPUBackend(), reason: "auto picked cpu: \(why)")
+            return BackendSelection(backend: CPUBackend(threads: cpuThreads), reason: "auto picked cpu: \(why)")
         }
     }
+
+    /// Threads a CPU backend made without a count uses: `QUIVER_THREADS`, else every core.
+    public static var defaultCPUThreads: Int { CPUBackend.defaultThreads() }
 
     /// The OpenCL device `auto` would use (nil: the CPU backend), with the reason in words.
     public static func autoPick(selector: DeviceSelector?) -> (OpenCLDevice?, String) {

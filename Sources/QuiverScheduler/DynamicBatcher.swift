@@ -27,8 +27,10 @@
 /// 1/16 of `maxBatchCost` per on-time batch (`BatchCap`).
 ///
 /// ## Every policy
-/// - Pipeline depth 1: while one batch runs, the next one may be formed and prepared; nothing
-///   else is committed, so later arrivals keep joining the queue.
+/// - Pipeline depth 1: while batches run, the next one may be formed and prepared; nothing
+///   else is committed, so later arrivals keep joining the queue. Up to `deviceSlots` batches run
+///   at once; "device busy" above means every slot is, and a formed batch is planned to start on
+///   the slot that frees first.
 /// - Overload: at most `queueCapacity` requests wait; beyond that `submit` throws
 ///   `SchedulerError.overloaded` at once. A request that is predicted to finish after its deadline
 ///   even if run alone on the next free device slot throws `.deadlineExceeded`, at admission or
@@ -84,7 +86,8 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     /// The batch formed while another runs: preparing (`prepared == nil`) or ready.
     private var next: Batch?
     private var prepared: Runner.Prepared?
-    private var running: Batch?
+    /// Batches running now, by id (at most `deviceSlots`).
+    private var running: [UInt64: Batch] = [:]
     private var timer: (deadline: SchedulerInstant, generation: UInt64, task: Task<Void, Never>)?
     private var timerGeneration: UInt64 = 0
     private var isShutDown = false
@@ -159,7 +162,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
 
     /// What the batcher is doing now.
     public var state: BatcherState {
-        BatcherState(queued: queue.count, isRunning: running != nil, isPreparing: next != nil && prepared == nil,
+        BatcherState(queued: queue.count, runningBatches: running.count, isPreparing: next != nil && prepared == nil,
                      hasReadyBatch: prepared != nil, nextWakeUp: timer?.deadline, batchCap: cap.value,
                      model: predictor.model)
     }
@@ -202,7 +205,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     /// slowdown that has passed would refuse every request forever, and nothing would correct it;
     /// a request no known state of the device could serve in time is still refused.
     private func isProbe(_ request: PendingRequest, _ now: SchedulerInstant) -> Bool {
-        running == nil && next == nil && now - lastRunEnd >= configuration.latencyTarget
+        running.isEmpty && next == nil && now - lastRunEnd >= configuration.latencyTarget
             && planner.predictedMiss(request, start: now, model: configuration.initialModel) == nil
     }
 
@@ -247,12 +250,17 @@ public actor DynamicBatcher<Runner: BatchRunner> {
         armTimer(wake.map { max($0, now + .nanoseconds(1)) })
     }
 
-    /// Earliest instant a batch formed now could start: after the running and the formed batch.
+    /// Earliest instant a batch formed now could start: on the slot that frees first, after the
+    /// running batches (predicted) and the formed one (which takes the first free slot).
     private func deviceFree(_ now: SchedulerInstant) -> SchedulerInstant {
-        var free = now
-        if let running, let start = running.start { free = max(free, start + running.predicted) }
-        if let next { free = free + next.predicted }
-        return free
+        var ends = running.values.map { batch in max(now, (batch.start ?? now) + batch.predicted) }
+        ends += Array(repeating: now, count: max(0, max(1, configuration.deviceSlots) - ends.count))
+        ends.sort()
+        if let next {
+            ends[0] = ends[0] + next.predicted
+            ends.sort()
+        }
+        return ends[0]
     }
 
     /// Fails, with `.deadlineExceeded`, every waiting request (but the probe) that would finish
@@ -334,12 +342,12 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     }
 
     private func startNextIfIdle() {
-        guard running == nil, var batch = next, let payload = prepared else { return }
+        guard running.count < max(1, configuration.deviceSlots), var batch = next, let payload = prepared else { return }
         next = nil
         prepared = nil
         let now = clock.now
         batch.start = now
-        running = batch
+        running[batch.id] = batch
         statistics.batches += 1
         statistics.batchRows[batch.rows, default: 0] += 1
         for id in batch.requestIDs {
@@ -354,8 +362,7 @@ public actor DynamicBatcher<Runner: BatchRunner> {
     }
 
     private func didRun(_ batchID: UInt64, _ result: Result<[Response], any Error>) {
-        guard let batch = running, batch.id == batchID, let start = batch.start else { return }
-        running = nil
+        guard let batch = running.removeValue(forKey: batchID), let start = batch.start else { return }
         let now = clock.now
         lastRunEnd = now
         switch result {

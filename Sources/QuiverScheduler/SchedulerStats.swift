@@ -55,11 +55,13 @@ public struct SchedulerStats: Sendable, Equatable {
 public struct BatcherState: Sendable, Equatable {
     /// Requests waiting for a batch.
     public var queued: Int
+    /// Batches inside `BatchRunner.run` (at most `deviceSlots`).
+    public var runningBatches: Int
     /// A batch is inside `BatchRunner.run`.
-    public var isRunning: Bool
+    public var isRunning: Bool { runningBatches > 0 }
     /// The next batch is formed and inside `BatchRunner.prepare`.
     public var isPreparing: Bool
-    /// The next batch is prepared and waits for the running one to finish.
+    /// The next batch is prepared and waits for a device slot to free.
     public var hasReadyBatch: Bool
     /// When the batcher will next re-decide on its own (dispatch or deadline check), if ever.
     public var nextWakeUp: SchedulerInstant?

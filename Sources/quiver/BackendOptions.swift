@@ -10,11 +10,13 @@ struct BackendOptions: ParsableArguments {
     @Option(help: ArgumentHelp("OpenCL device: an index from `quiver devices` or part of its name. Default: $QUIVER_DEVICE.", valueName: "index|name"))
     var device: String?
 
-    /// Creates the backend, reporting the choice on stderr.
-    func select() throws -> BackendSelection {
+    /// Creates the backend, reporting the choice on stderr. `cpuThreads`: threads of a CPU backend
+    /// (nil: `QUIVER_THREADS` or every core).
+    func select(cpuThreads: Int? = nil) throws -> BackendSelection {
         let env = ProcessInfo.processInfo.environment
         let choice = try BackendChoice.resolve(flag: backend, environment: env)
-        let selection = try BackendFactory.make(choice, device: DeviceSelector.resolve(flag: device, environment: env))
+        let selection = try BackendFactory.make(choice, device: DeviceSelector.resolve(flag: device, environment: env),
+                                                cpuThreads: cpuThreads)
         Log.info("backend: \(selection.backend.device.backend) on \(selection.backend.device.name) (\(selection.reason))")
         if let tuning = selection.kernelTuning { Log.info("kernels: \(tuning)") }
         for warning in selection.warnings { Log.info("warning: \(warning)") }

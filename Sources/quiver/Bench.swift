@@ -56,6 +56,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Padded tokens per text batch.") var maxBatchTokens = 8192
     @Option(help: "Rows per feature or search batch.") var maxBatchRows = 256
     @Option(help: "Requests allowed to wait per batcher before overload rejections.") var queueCapacity = 1024
+    @Option(help: ArgumentHelp("Batches run at once: auto (CPU: one single-threaded batch per core; OpenCL: 1) or a count sharing the cores.", valueName: "auto|N"))
+    var concurrentBatches: String?
     @Option(help: "Tokens per text (default: the model's max_seq_length).") var maxLength: Int?
     @OptionGroup var backendOptions: BackendOptions
     // Sweep
@@ -148,9 +150,12 @@ struct Bench: ParsableCommand {
         (config.model, config.catalog, config.ids, config.metric, config.maxLength) = (model, catalog, ids, metric, maxLength)
         (config.latencyTarget, config.maxBatchTokens, config.maxBatchRows, config.queueCapacity) = (target, maxBatchTokens, maxBatchRows, queueCapacity)
         let modelName = model.map { URL(fileURLWithPath: $0).lastPathComponent }
-        let backend = url == nil ? try backendOptions.select().backend : nil
+        let concurrency = try ConcurrentBatches.resolve(concurrentBatches, cores: BackendFactory.defaultCPUThreads)
+        let backend = url == nil ? try backendOptions.select(cpuThreads: concurrency.cpuThreads).backend : nil
+        if let backend { config.concurrentBatches = concurrency.batches(on: backend) }
         var settings = [
             "max_batch_tokens": String(maxBatchTokens), "max_batch_rows": String(maxBatchRows), "queue_capacity": String(queueCapacity),
+            "concurrent_batches": String(config.concurrentBatches),
             "duration": duration, "warmup": warmup, "seed": String(seed), "workload_texts": texts ?? "generated (\(queryCount))",
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset",
         ]

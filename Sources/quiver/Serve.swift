@@ -41,6 +41,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Padded tokens per text batch.") var maxBatchTokens = 8192
     @Option(help: "Rows per MLP or search batch.") var maxBatchRows = 256
     @Option(help: "Inputs allowed to wait per batcher; more are refused with 429.") var queueCapacity = 1024
+    @Option(help: ArgumentHelp("Batches run at once: auto (CPU: one single-threaded batch per core; OpenCL: 1) or a count sharing the cores.", valueName: "auto|N"))
+    var concurrentBatches: String?
     @Option(help: "Deadline for each input's wait + run, e.g. 2s (default: the policy's; 503 when missed).") var requestTimeout: DurationArgument?
 
     @Option(help: "Largest request body in bytes (413 above).") var maxBodyBytes = 4 << 20
@@ -52,19 +54,22 @@ struct Serve: ParsableCommand {
         guard !model.isEmpty || !catalog.isEmpty else { throw ValidationError("give at least one --model or --catalog") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 ... 65535") }
         _ = try batchPolicy()
+        _ = try ConcurrentBatches.resolve(concurrentBatches, cores: 1)
         guard maxBodyBytes >= 1024, maxInputs >= 1, queueCapacity >= 1 else {
             throw ValidationError("--max-body-bytes must be at least 1024; --max-inputs and --queue-capacity at least 1")
         }
     }
 
     func run() throws {
-        let backend = try backendOptions.select().backend
+        let concurrency = try ConcurrentBatches.resolve(concurrentBatches, cores: BackendFactory.defaultCPUThreads)
+        let backend = try backendOptions.select(cpuThreads: concurrency.cpuThreads).backend
         var servedModels: [ServedModel] = []
         for (name, spec) in try plan() {
             var config = Engine.Configuration()
             (config.model, config.catalog, config.ids, config.tower) = (spec.model, spec.catalog, spec.ids, spec.tower)
             (config.metric, config.maxLength, config.policy, config.latencyTarget) = (metric, maxLength, try batchPolicy(), latencyTarget.duration)
             (config.maxBatchTokens, config.maxBatchRows, config.queueCapacity) = (maxBatchTokens, maxBatchRows, queueCapacity)
+            config.concurrentBatches = concurrency.batches(on: backend)
             let engine = try Engine(configuration: config, backend: backend)
             let served = ServedModel(name: name, engine: engine)
             var line = "serving \(name):"

@@ -38,6 +38,29 @@ import QuiverTestSupport
         #expect((stats["text"]?.batches ?? 99) < 16, "concurrent callers should share batches")
     }
 
+    /// Batches running side by side on one single-threaded CPU backend (`quiver serve`'s default
+    /// on the CPU) share its buffer pool and OpenBLAS; every vector must still be right.
+    @Test func concurrentBatchesOnOneBackendStayCorrect() async throws {
+        let fixture = try EncodeCLITests.fixture()
+        var config = Engine.Configuration()
+        (config.model, config.policy, config.concurrentBatches) = (EncodeCLITests.model, .none, 3)
+        let backend = try BackendFactory.make(.cpu, cpuThreads: 1).backend
+        let engine = try Engine(configuration: config, backend: backend)
+        let texts = Array(fixture.sentences.prefix(12))
+        let results = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for i in texts.indices { group.addTask { (i, try await engine.embed([texts[i]])[0]) } }
+            var out = [[Float]](repeating: [], count: texts.count)
+            for try await (i, row) in group { out[i] = row }
+            return out
+        }
+        for (i, row) in results.enumerated() {
+            let expected = Array(fixture.embeddings[(i * fixture.hidden)..<((i + 1) * fixture.hidden)])
+            let error = zip(row, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(row.count == fixture.hidden && error <= 2e-4, "text \(i): max |Δ| \(error)")
+        }
+        #expect(await engine.stats()["text"]?.completed == texts.count)
+    }
+
     @Test func searchAndRecommend() async throws {
         var rng = TestSeed.rng("engine-search")
         let (n, d) = (500, 384)

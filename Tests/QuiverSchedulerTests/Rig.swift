@@ -31,7 +31,7 @@ struct Rig {
     init(policy: BatchPolicy = .slo, latencyTarget: Duration = .milliseconds(50), maxBatchCost: Int = 64,
          minBatchCost: Int = 1, queueCapacity: Int = 64, headroom: Double = 0, slack: Duration = .zero,
          latency: RunTimeModel = RunTimeModel(fixed: .milliseconds(10), perUnit: .milliseconds(1)),
-         initialModel: RunTimeModel? = nil, predictorDecay: Double = 0.8) {
+         initialModel: RunTimeModel? = nil, predictorDecay: Double = 0.8, deviceSlots: Int = 1) {
         clock = VirtualClock()
         runner = FakeRunner(clock: clock, latency: latency)
         var configuration = BatcherConfiguration(
@@ -39,6 +39,7 @@ struct Rig {
             queueCapacity: queueCapacity, headroom: headroom, initialModel: initialModel ?? latency,
             predictorDecay: predictorDecay)
         configuration.slack = slack
+        configuration.deviceSlots = deviceSlots
         batcher = DynamicBatcher(runner: runner, configuration: configuration, clock: clock)
     }
 
@@ -60,13 +61,13 @@ struct Rig {
     }
 
     /// Waits until every task has reacted to the current time: no prepare in flight, the running
-    /// batch (if any) sleeps on the clock, and the batcher's timer (if any) sleeps on it too.
+    /// batches (if any) sleep on the clock, and the batcher's timer (if any) sleeps on it too.
     func settle() async throws {
         try await waitUntil("the batcher to settle") {
             let state = await batcher.state
             let inRun = runner.inRun
             let sleepers = clock.sleeperDeadlines.count
-            return !state.isPreparing && (state.isRunning ? 1 : 0) == inRun
+            return !state.isPreparing && state.runningBatches == inRun
                 && sleepers == inRun + (state.nextWakeUp == nil ? 0 : 1)
         }
     }

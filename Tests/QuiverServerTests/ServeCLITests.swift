@@ -89,5 +89,9 @@ import Testing
         #expect(none.status != 0 && none.stderr.contains("--model or --catalog"))
         let policy = try await ExternalProcess.run(exe.path, ["serve", "--model", ServerFixture.modelPath, "--policy", "fifo"])
         #expect(policy.status != 0 && policy.stderr.contains("slo, none or window"))
+        for bad in ["0", "two"] {
+            let slots = try await ExternalProcess.run(exe.path, ["serve", "--model", ServerFixture.modelPath, "--concurrent-batches", bad])
+            #expect(slots.status != 0 && slots.stderr.contains("--concurrent-batches must be auto or a positive count"))
+        }
     }
 }

@@ -6,7 +6,7 @@ import QuiverScoring
 
 /// The in-process serving API: a text model and/or an MLP tower, and optionally a catalog, behind
 /// dynamic batchers. Every call goes through a `DynamicBatcher`, so concurrent callers share
-/// batches; all backend work runs on one serial device queue.
+/// batches; backend work runs on one device queue, `concurrentBatches` batches at a time.
 ///
 /// - `embed(_:)` texts → sentence embeddings (one batcher request per text, bucketed by length)
 /// - `embed(tokenIds:output:)` pre-tokenized inputs (the OpenAI API's token-array input); the
@@ -35,6 +35,10 @@ public final class Engine: Sendable {
         public var maxBatchRows = 256
         /// Requests allowed to wait per batcher before new ones are rejected as overloaded.
         public var queueCapacity = 1024
+        /// Batches that may run at once on the backend (`BatcherConfiguration.deviceSlots`). More
+        /// than 1 pays off on the CPU with a single-threaded backend per batch (`quiver serve
+        /// --concurrent-batches`); the OpenCL backend runs one at a time.
+        public var concurrentBatches = 1
 
         public init() {}
     }
@@ -75,11 +79,12 @@ public final class Engine: Sendable {
     public init(configuration: Configuration, backend: any ComputeBackend, clock: any SchedulerClock = ContinuousSchedulerClock()) throws {
         self.configuration = configuration
         self.backend = backend
-        let device = DeviceQueue()
+        let device = DeviceQueue(slots: configuration.concurrentBatches)
         let batcher = { (maxCost: Int, model: RunTimeModel) in
             var c = BatcherConfiguration(policy: configuration.policy, latencyTarget: configuration.latencyTarget, maxBatchCost: maxCost,
                                          queueCapacity: configuration.queueCapacity, initialModel: model)
             c.slack = .milliseconds(2)
+            c.deviceSlots = device.slots
             return c
         }
         if let spec = configuration.model {
@@ -109,7 +114,7 @@ public final class Engine: Sendable {
             let catalog = try Catalog(path: path)
             if let ids = configuration.ids { try catalog.loadIds(path: ids) }
             let scorer = try Scorer(backend: backend, catalog: catalog, metric: configuration.metric,
-                                    threads: ProcessInfo.processInfo.activeProcessorCount)
+                                    threads: max(1, ProcessInfo.processInfo.activeProcessorCount / device.slots))
             // A guess scaled by catalog size; the batcher learns the real cost from the first batches.
             let perQuery = Duration.nanoseconds(Int64(max(1, catalog.rows * catalog.dimension / 100)))
             searcher = DynamicBatcher(runner: SearchRunner(scorer: scorer, device: device),
