@@ -11,6 +11,10 @@
 // A work-item owns rows ty + i·(TS_M/WPT_M) and columns tx + j·(TS_N/WPT_N) ("strided"
 // micro-tiles), so reads of the B tile and the final stores to C are contiguous across tx.
 //
+// Global loads move VW (1, 2 or 4) consecutive elements along each matrix's contiguous axis per
+// work-item and step (vloadVW where the whole vector lies inside the matrix, element by element at
+// its edges); TS_K (and TS_N unless TRANS_B) must be multiples of VW.
+//
 // The host passes each buffer with a 64-bit element offset (tensors split over several buffers
 // are multiplied piece by piece: row blocks of A/C, column blocks of C when TRANS_B, K blocks
 // accumulated with beta = 1). Indices inside one launch fit 32-bit ints (the host bounds them).
@@ -32,6 +36,9 @@
 #ifndef WPT_N
 #define WPT_N 4
 #endif
+#ifndef VW
+#define VW 1
+#endif
 #ifndef TRANS_B
 #define TRANS_B 0
 #endif
@@ -45,8 +52,32 @@
 #define RTS_M (TS_M / WPT_M)        // work-items along M (local dimension 1)
 #define RTS_N (TS_N / WPT_N)        // work-items along N (local dimension 0)
 #define GROUP (RTS_M * RTS_N)
-#define A_LOADS ((TS_M * TS_K + GROUP - 1) / GROUP)
-#define B_LOADS ((TS_N * TS_K + GROUP - 1) / GROUP)
+#define A_LOADS ((TS_M * TS_K / VW + GROUP - 1) / GROUP)
+#define B_LOADS ((TS_N * TS_K / VW + GROUP - 1) / GROUP)
+
+#if VW == 2
+#define VLOAD(p) vload2(0, p)
+#define VSTORE(v, p) vstore2(v, 0, p)
+typedef float2 floatv;
+#elif VW == 4
+#define VLOAD(p) vload4(0, p)
+#define VSTORE(v, p) vstore4(v, 0, p)
+typedef float4 floatv;
+#elif VW != 1
+#error "VW must be 1, 2 or 4"
+#endif
+
+// out[e] = row[e] for e < VW where e < limit, else 0 (row: VW consecutive elements of one matrix row).
+inline void load_run(__global const float *row, const int limit, float out[VW]) {
+#if VW > 1
+    if (limit >= VW) {
+        VSTORE(VLOAD(row), out);
+        return;
+    }
+#endif
+    #pragma unroll
+    for (int e = 0; e < VW; e++) out[e] = e < limit ? row[e] : 0.0f;
+}
 
 // Activation codes, shared with elementwise.cl (keep the two copies identical):
 // 0 identity, 1 relu, 2 gelu (erf), 3 gelu (tanh approximation), 4 sigmoid, 5 tanh.
@@ -92,30 +123,38 @@ void gemm(const int M, const int N, const int K,
     }
 
     for (int k0 = 0; k0 < K; k0 += TS_K) {
-        // A tile: consecutive work-items read consecutive k of one row (coalesced), stored transposed.
+        // A tile: consecutive work-items read consecutive runs of k of one row (coalesced), stored transposed.
         #pragma unroll
         for (int l = 0; l < A_LOADS; l++) {
             const int idx = lid + l * GROUP;
-            if (idx < TS_M * TS_K) {
-                const int r = idx / TS_K, c = idx % TS_K;
+            if (idx < TS_M * TS_K / VW) {
+                const int r = idx / (TS_K / VW), c = (idx % (TS_K / VW)) * VW;
                 const int gm = m0 + r, gk = k0 + c;
-                As[c][r] = (gm < M && gk < K) ? A[gm * lda + gk] : 0.0f;
+                float v[VW];
+                load_run(A + gm * lda + gk, gm < M ? K - gk : 0, v);
+                #pragma unroll
+                for (int e = 0; e < VW; e++) As[c + e][r] = v[e];
             }
         }
         #pragma unroll
         for (int l = 0; l < B_LOADS; l++) {
             const int idx = lid + l * GROUP;
-            if (idx < TS_N * TS_K) {
+            if (idx < TS_N * TS_K / VW) {
+                float v[VW];
 #if TRANS_B
-                // B is N×K: consecutive work-items read consecutive k of one row of B.
-                const int r = idx / TS_K, c = idx % TS_K;
+                // B is N×K: consecutive work-items read consecutive runs of k of one row of B.
+                const int r = idx / (TS_K / VW), c = (idx % (TS_K / VW)) * VW;
                 const int gn = n0 + r, gk = k0 + c;
-                Bs[c][r] = (gn < N && gk < K) ? B[gn * ldb + gk] : 0.0f;
+                load_run(B + gn * ldb + gk, gn < N ? K - gk : 0, v);
+                #pragma unroll
+                for (int e = 0; e < VW; e++) Bs[c + e][r] = v[e];
 #else
-                // B is K×N: consecutive work-items read consecutive n of one row of B.
-                const int r = idx / TS_N, c = idx % TS_N;
+                // B is K×N: consecutive work-items read consecutive runs of n of one row of B.
+                const int r = idx / (TS_N / VW), c = (idx % (TS_N / VW)) * VW;
                 const int gk = k0 + r, gn = n0 + c;
-                Bs[r][c] = (gk < K && gn < N) ? B[gk * ldb + gn] : 0.0f;
+                load_run(B + gk * ldb + gn, gk < K ? N - gn : 0, v);
+                #pragma unroll
+                for (int e = 0; e < VW; e++) Bs[r][c + e] = v[e];
 #endif
             }
         }

@@ -6,14 +6,29 @@ public struct KernelConfig: Hashable, Sendable, Codable {
     /// gemm.cl: a work-group computes a `tileM × tileN` block of C with
     /// `(tileN / workPerThreadN) × (tileM / workPerThreadM)` work-items, each holding a
     /// `workPerThreadM × workPerThreadN` micro-tile in registers; K advances `tileK` at a time
-    /// through local memory (`4·tileK·(tileM + tileN + 2)` bytes).
+    /// through local memory (`4·tileK·(tileM + tileN + 2)` bytes). Global loads move `vectorWidth`
+    /// (1, 2 or 4) consecutive floats per work-item and step (`tileK` and `tileN` multiples of it).
     public struct GEMM: Hashable, Sendable, Codable {
         public var tileM: Int, tileN: Int, tileK: Int
         public var workPerThreadM: Int, workPerThreadN: Int
+        public var vectorWidth: Int
 
-        public init(tileM: Int = 64, tileN: Int = 64, tileK: Int = 16, workPerThreadM: Int = 4, workPerThreadN: Int = 4) {
+        public init(tileM: Int = 64, tileN: Int = 64, tileK: Int = 16, workPerThreadM: Int = 4, workPerThreadN: Int = 4,
+                    vectorWidth: Int = 1) {
             self.tileM = tileM; self.tileN = tileN; self.tileK = tileK
             self.workPerThreadM = workPerThreadM; self.workPerThreadN = workPerThreadN
+            self.vectorWidth = vectorWidth
+        }
+
+        private enum CodingKeys: String, CodingKey { case tileM, tileN, tileK, workPerThreadM, workPerThreadN, vectorWidth }
+
+        /// Tuning caches written before `vectorWidth` existed decode with width 1 (what they timed).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(tileM: try c.decode(Int.self, forKey: .tileM), tileN: try c.decode(Int.self, forKey: .tileN),
+                      tileK: try c.decode(Int.self, forKey: .tileK), workPerThreadM: try c.decode(Int.self, forKey: .workPerThreadM),
+                      workPerThreadN: try c.decode(Int.self, forKey: .workPerThreadN),
+                      vectorWidth: try c.decodeIfPresent(Int.self, forKey: .vectorWidth) ?? 1)
         }
 
         /// Work-group shape (dimension 0 along N, dimension 1 along M).
@@ -21,7 +36,7 @@ public struct KernelConfig: Hashable, Sendable, Codable {
         public var workGroupSize: Int { localSize[0] * localSize[1] }
         public var localMemoryBytes: Int { 4 * tileK * (tileM + tileN + 2) }
         var defines: String {
-            "-D TS_M=\(tileM) -D TS_N=\(tileN) -D TS_K=\(tileK) -D WPT_M=\(workPerThreadM) -D WPT_N=\(workPerThreadN)"
+            "-D TS_M=\(tileM) -D TS_N=\(tileN) -D TS_K=\(tileK) -D WPT_M=\(workPerThreadM) -D WPT_N=\(workPerThreadN) -D VW=\(vectorWidth)"
         }
 
         package func validate() throws {
@@ -31,6 +46,10 @@ public struct KernelConfig: Hashable, Sendable, Codable {
                 throw QuiverError.invalidArgument(
                     "KernelConfig.GEMM: tiles \(tileM)×\(tileN)×\(tileK) must be positive and divisible by the "
                         + "work per thread \(workPerThreadM)×\(workPerThreadN)")
+            }
+            guard [1, 2, 4].contains(vectorWidth), tileK % vectorWidth == 0, tileN % vectorWidth == 0 else {
+                throw QuiverError.invalidArgument(
+                    "KernelConfig.GEMM: vector width \(vectorWidth) must be 1, 2 or 4 and divide tileK \(tileK) and tileN \(tileN)")
             }
         }
     }

@@ -36,6 +36,27 @@ import Testing
         try run(be, m: 1, n: 129, k: 17, transposeB: transposeB, bias: true, activation, seed: 12)
     }
 
+    /// float2/float4 global loads: odd K and N put partial vectors at every edge of A and B (both
+    /// layouts), and an unaligned row stride makes every vector load misaligned past 4 bytes.
+    @Test(arguments: [2, 4])
+    func vectorLoadsMatchTheReferenceAtOddEdges(width: Int) throws {
+        guard let device = try TestDevice.device.get() else { return }
+        let gemm = KernelConfig.GEMM(tileM: 16, tileN: 16, tileK: 8, workPerThreadM: 2, workPerThreadN: 2, vectorWidth: width)
+        let be = try OpenCLBackend(device: device, options: .init(cacheDirectory: TestDevice.cacheDirectory,
+                                                                  kernels: KernelConfig(gemm: gemm)))
+        #expect(be.kernelConfig.gemm.vectorWidth == width)
+        for (i, s) in [(m: 19, n: 21, k: 13), (m: 5, n: 37, k: 35), (m: 33, n: 3, k: 1)].enumerated() {
+            for transposeB in [false, true] {
+                try run(be, m: s.m, n: s.n, k: s.k, transposeB: transposeB, bias: i == 0, i == 0 ? .gelu : .identity,
+                        seed: UInt64(40 + i))
+            }
+        }
+        #expect(throws: QuiverError.self) {
+            _ = try OpenCLBackend(device: device, options: .init(kernels: KernelConfig(
+                gemm: .init(tileM: 16, tileN: 16, tileK: 6, workPerThreadM: 2, workPerThreadN: 2, vectorWidth: 4))))
+        }
+    }
+
     /// K = 0 means c = act(bias or 0), overwriting c.
     @Test func zeroKGivesActivatedBias() throws {
         guard let be = try TestDevice.backend() else { return }

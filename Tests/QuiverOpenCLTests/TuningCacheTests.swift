@@ -125,6 +125,15 @@ import Testing
         #expect(untuned.programCache.programKeys.contains { $0.hasPrefix("gemm|") && $0.contains(defaultDefines) })
     }
 
+    /// GEMM parameters recorded before the vector width existed read as width 1; new ones round-trip.
+    @Test func gemmEntriesWithoutAVectorWidthReadAsWidthOne() throws {
+        let old = #"{"tileM":32,"tileN":16,"tileK":8,"workPerThreadM":4,"workPerThreadN":2}"#
+        let decoded = try JSONDecoder().decode(KernelConfig.GEMM.self, from: Data(old.utf8))
+        #expect(decoded == KernelConfig.GEMM(tileM: 32, tileN: 16, tileK: 8, workPerThreadM: 4, workPerThreadN: 2, vectorWidth: 1))
+        let wide = KernelConfig.GEMM(tileM: 64, tileN: 64, tileK: 32, workPerThreadM: 8, workPerThreadN: 8, vectorWidth: 4)
+        #expect(try JSONDecoder().decode(KernelConfig.GEMM.self, from: JSONEncoder().encode(wide)) == wide)
+    }
+
     @Test func defaultLocationFollowsTheEnvironment() {
         #expect(TuningCache.defaultLocation(environment: ["QUIVER_TUNING_CACHE": "/x/t.json", "HOME": "/h"])?.path == "/x/t.json")
         #expect(TuningCache.defaultLocation(environment: ["QUIVER_TUNING_CACHE": "off", "HOME": "/h"]) == nil)

@@ -22,7 +22,8 @@ public struct TuneVariant: Hashable, Sendable {
         switch kernel {
         case .gemm:
             let g = config.gemm
-            return ["tileM": g.tileM, "tileN": g.tileN, "tileK": g.tileK, "workPerThreadM": g.workPerThreadM, "workPerThreadN": g.workPerThreadN]
+            return ["tileM": g.tileM, "tileN": g.tileN, "tileK": g.tileK, "workPerThreadM": g.workPerThreadM,
+                    "workPerThreadN": g.workPerThreadN, "vectorWidth": g.vectorWidth]
         case .attention:
             return ["queriesPerGroup": config.attention.queriesPerGroup, "keysPerTile": config.attention.keysPerTile]
         case .topk:
@@ -38,7 +39,7 @@ public struct TuneVariant: Hashable, Sendable {
         case .gemm:
             let g = config.gemm
             return "\(g.tileM)×\(g.tileN)×\(g.tileK) tile, \(g.workPerThreadM)×\(g.workPerThreadN)/item, "
-                + "\(g.localSize[1])×\(g.localSize[0]) group"
+                + "\(g.localSize[1])×\(g.localSize[0]) group" + (g.vectorWidth > 1 ? ", float\(g.vectorWidth) loads" : "")
         case .attention:
             return "\(config.attention.queriesPerGroup) queries × \(config.attention.keysPerTile) keys/block"
         case .topk:
@@ -80,23 +81,27 @@ public enum TuneSpace {
         }
     }
 
-    /// GEMM tiles (M×N) × K step × work per item (M×N). Quick: the GPU-style default (many thin
-    /// work-items), the CPU-style one (few fat ones) and a taller CPU-style tile, so every device
-    /// tries two alternatives to its default.
+    /// GEMM tiles (M×N) × K step × work per item (M×N) × vector width of the global loads.
+    /// Quick: the GPU-style default (many thin work-items), the CPU-style one (few fat ones), a
+    /// taller CPU-style tile and the CPU-style one with float4 loads, so every device tries
+    /// alternatives to its default.
     static func gemm(quick: Bool) -> [KernelConfig.GEMM] {
         typealias G = KernelConfig.GEMM
         if quick {
             return [G(tileM: 64, tileN: 64, tileK: 32, workPerThreadM: 8, workPerThreadN: 8),
                     G(tileM: 64, tileN: 64, tileK: 16, workPerThreadM: 4, workPerThreadN: 4),
-                    G(tileM: 128, tileN: 64, tileK: 32, workPerThreadM: 8, workPerThreadN: 8)]
+                    G(tileM: 128, tileN: 64, tileK: 32, workPerThreadM: 8, workPerThreadN: 8),
+                    G(tileM: 64, tileN: 64, tileK: 32, workPerThreadM: 8, workPerThreadN: 8, vectorWidth: 4)]
         }
         var out: [G] = []
         for (tm, tn) in [(32, 32), (64, 64), (64, 128), (128, 64), (128, 128)] {
             for tk in [16, 32] {
                 for (wm, wn) in [(2, 2), (4, 4), (4, 8), (8, 4), (8, 8)] where tm % wm == 0 && tn % wn == 0 {
-                    let g = G(tileM: tm, tileN: tn, tileK: tk, workPerThreadM: wm, workPerThreadN: wn)
-                    // Past 1024 work-items no GPU runs it and CPUs only loop longer: not worth a build.
-                    if g.workGroupSize <= 1024 { out.append(g) }
+                    for vw in [1, 2, 4] {
+                        let g = G(tileM: tm, tileN: tn, tileK: tk, workPerThreadM: wm, workPerThreadN: wn, vectorWidth: vw)
+                        // Past 1024 work-items no GPU runs it and CPUs only loop longer: not worth a build.
+                        if g.workGroupSize <= 1024 { out.append(g) }
+                    }
                 }
             }
         }
