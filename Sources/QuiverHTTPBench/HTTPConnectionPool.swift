@@ -45,17 +45,22 @@ final class HTTPConnectionPool: @unchecked Sendable {
     private var live: [ObjectIdentifier: any Channel] = [:]
     private var opened = 0
 
+    /// Runs Swift tasks on `loop` (see `HTTPTarget.preferredExecutor`).
+    let executor: EventLoopTaskExecutor
+
     init(host: String, port: Int, maxConnections: Int, timeout: TimeAmount, loop: any EventLoop) {
         (self.host, self.port, self.maxConnections, self.timeout, self.loop) = (host, port, max(1, maxConnections), timeout, loop)
+        executor = EventLoopTaskExecutor(loop: loop)
     }
 
     /// Sends `head` + `body` and returns the full response; fails with the transport error (refused
     /// connection, closed connection, `timeout`). Any HTTP status is a response, not an error.
     func execute(head: HTTPRequestHead, body: ByteBuffer) async throws -> HTTPReply {
         let promise = loop.makePromise(of: HTTPReply.self)
-        loop.execute {
-            let exchange = Exchange(head: head, body: body, promise: promise)
-            self.enqueue(exchange)
+        if loop.inEventLoop {   // a task on `executor`: no hop
+            enqueue(Exchange(head: head, body: body, promise: promise))
+        } else {
+            loop.execute { self.enqueue(Exchange(head: head, body: body, promise: promise)) }
         }
         return try await promise.futureResult.get()
     }
@@ -247,5 +252,17 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         current?.fail(error)
         current = nil
         context.close(promise: nil)
+    }
+}
+
+/// A Swift task executor that runs jobs on a NIO event loop.
+final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -90,6 +90,11 @@ public final class HTTPTarget: BenchTarget {
 
     public func schedulerStats() async -> [String: SchedulerStats] { [:] }
 
+    /// The connection pool's event loop: the load generator's tasks run there too, so a request's
+    /// send, its reply and its bookkeeping happen on one thread without hand-offs (on 2 cores the
+    /// client's thread wake-ups took CPU from the server it measures).
+    public var preferredExecutor: (any TaskExecutor)? { pool.executor }
+
     public func close() async { await pool.close() }
 
     /// Classifies a response: 2xx ok; an error `code`/`type` naming a deadline or overload decides

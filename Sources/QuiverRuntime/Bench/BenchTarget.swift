@@ -19,6 +19,12 @@ public protocol BenchTarget: Sendable {
     func schedulerStats() async -> [String: SchedulerStats]
     /// Releases the target (stops an engine's batchers).
     func close() async
+    /// Where the load generator should run its tasks (nil, the default: the global pool).
+    var preferredExecutor: (any TaskExecutor)? { get }
+}
+
+extension BenchTarget {
+    public var preferredExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The in-process `Engine` as a benchmark target.

@@ -60,12 +60,15 @@ public struct LoadGenerator: Sendable {
             try? await clock.sleep(until: origin + .seconds(warmup), tolerance: nil)
             return await target.schedulerStats()
         }
-        var samples: [BenchSample]
-        switch mode {
-        case let .open(rate):
-            samples = await Self.openLoop(target, workload, rate: rate, end: end, seed: seed, clock: clock, origin: origin)
-        case let .closed(concurrency):
-            samples = await Self.closedLoop(target, workload, concurrency: concurrency, end: end, seed: seed, clock: clock, origin: origin)
+        // The generator and every request task run on the target's preferred executor, if any
+        // (an HTTP client's event loop: no thread hand-offs between the client's own steps).
+        var samples = await withTaskExecutorPreference(target.preferredExecutor) {
+            switch mode {
+            case let .open(rate):
+                await Self.openLoop(target, workload, rate: rate, end: end, seed: seed, clock: clock, origin: origin)
+            case let .closed(concurrency):
+                await Self.closedLoop(target, workload, concurrency: concurrency, end: end, seed: seed, clock: clock, origin: origin)
+            }
         }
         samples.removeAll { $0.start < warmup }
         samples.sort { $0.start < $1.start }
@@ -83,7 +86,7 @@ public struct LoadGenerator: Sendable {
                 let at = origin + .seconds(due)
                 if clock.now < at { try? await clock.sleep(until: at, tolerance: nil) }
                 let (request, start) = (workload.request(&random), due)
-                group.addTask {
+                group.addTask(executorPreference: target.preferredExecutor) {
                     let outcome = await target.send(request)
                     return BenchSample(start: start, latency: Self.seconds(origin.duration(to: clock.now)) - start, outcome: outcome)
                 }
@@ -99,7 +102,7 @@ public struct LoadGenerator: Sendable {
                                    clock: ContinuousClock, origin: ContinuousClock.Instant) async -> [BenchSample] {
         await withTaskGroup(of: [BenchSample].self) { group in
             for client in 0..<max(1, concurrency) {
-                group.addTask {
+                group.addTask(executorPreference: target.preferredExecutor) {
                     var random = BenchRandom(seed: seed &+ UInt64(client) &* 0x9E37_79B9)
                     var out: [BenchSample] = []
                     while case let start = Self.seconds(origin.duration(to: clock.now)), start < end {
