@@ -51,6 +51,8 @@ import Testing
                         seed: UInt64(40 + i))
             }
         }
+        #expect(be.programCache.programKeys.contains { $0.hasPrefix("gemm|") && $0.contains("-D VW=\(width)") },
+                "the programs were built with the vector width: \(be.programCache.programKeys)")
         #expect(throws: QuiverError.self) {
             _ = try OpenCLBackend(device: device, options: .init(kernels: KernelConfig(
                 gemm: .init(tileM: 16, tileN: 16, tileK: 6, workPerThreadM: 2, workPerThreadN: 2, vectorWidth: 4))))
