@@ -58,11 +58,9 @@
 #if VW == 2
 #define VLOAD(p) vload2(0, p)
 #define VSTORE(v, p) vstore2(v, 0, p)
-typedef float2 floatv;
 #elif VW == 4
 #define VLOAD(p) vload4(0, p)
 #define VSTORE(v, p) vstore4(v, 0, p)
-typedef float4 floatv;
 #elif VW != 1
 #error "VW must be 1, 2 or 4"
 #endif

@@ -155,12 +155,11 @@ struct Bench: ParsableCommand {
         if let backend { config.concurrentBatches = concurrency.batches(on: backend) }
         var settings = [
             "max_batch_tokens": String(maxBatchTokens), "max_batch_rows": String(maxBatchRows), "queue_capacity": String(queueCapacity),
-            "concurrent_batches": String(config.concurrentBatches),
             "duration": duration, "warmup": warmup, "seed": String(seed), "workload_texts": texts ?? "generated (\(queryCount))",
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset",
         ]
         if let timeout { settings["timeout"] = timeout }
-        if url != nil { settings["connections"] = String(connections) }
+        if url != nil { settings["connections"] = String(connections) } else { settings["concurrent_batches"] = String(config.concurrentBatches) }
         let document = BenchDocument(target: url ?? "engine (in process)",
                                      backend: backend.map { "\($0.device.backend) on \($0.device.name)" } ?? "remote",
                                      model: modelName ?? apiModel, workload: workload.rawValue,
